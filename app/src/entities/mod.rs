@@ -1,0 +1,31 @@
+//! SeaORM entities: one module per table. Schema changes go through `migration/`.
+
+pub mod account;
+pub mod address;
+pub mod audit_event;
+pub mod campaign;
+pub mod campaign_target;
+pub mod contact;
+pub mod dispute;
+pub mod dispute_line;
+pub mod dispute_message;
+pub mod document;
+pub mod document_line;
+pub mod magic_link;
+pub mod message;
+pub mod outbox_email;
+pub mod payment;
+pub mod payment_application;
+pub mod payment_link;
+pub mod payment_method;
+pub mod promise;
+pub mod promise_document;
+pub mod reminder_rule;
+pub mod reminder_step;
+pub mod reminder_touch;
+pub mod session;
+pub mod staff_user;
+pub mod stored_file;
+pub mod supplier;
+pub mod task;
+pub mod template;

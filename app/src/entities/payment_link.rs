@@ -1,0 +1,28 @@
+//! A request to pay chosen documents: an Easy Pay checkout.
+
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::model::enums::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payment_links")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    pub contact_id: Option<i64>,
+    pub provider: PaymentProvider,
+    #[sea_orm(unique)]
+    pub provider_session_id: Option<String>,
+    #[sea_orm(unique)]
+    pub idempotency_key: String,
+    pub document_ids: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: PaymentLinkStatus,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,121 @@
+//! Closed vocabularies of the domain, shared by the database (as text columns) and the browser.
+
+#[cfg(feature = "ssr")]
+use sea_orm::sea_query::StringLen;
+use serde::{Deserialize, Serialize};
+
+/// Declares a string-backed enum that the browser can deserialize and, on the server,
+/// SeaORM stores as its snake_case name.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+        pub enum $name {
+            $($(#[$vmeta])* #[cfg_attr(feature = "ssr", sea_orm(string_value = $text))] $variant),+
+        }
+
+        impl $name {
+            /// The stored and serialized name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Whether an account buys from the supplier or sells to it.
+    AccountKind { Customer => "customer", Vendor => "vendor" }
+);
+vocabulary!(AccountStatus { Onboarding => "onboarding", Active => "active", OnHold => "on_hold" });
+vocabulary!(ContactRole { Ap => "ap", Billing => "billing", Primary => "primary", Other => "other" });
+vocabulary!(EmailStatus {
+    Unverified => "unverified",
+    Verified => "verified",
+    Bounced => "bounced",
+    ReportedWrong => "reported_wrong",
+});
+vocabulary!(AddressKind { Mailing => "mailing", RemitTo => "remit_to", Billing => "billing", Shipping => "shipping" });
+vocabulary!(PaymentMethodKind { Card => "card", Ach => "ach", Wallet => "wallet", BankAccount => "bank_account" });
+vocabulary!(RecordStatus { Active => "active", PendingReview => "pending_review", Removed => "removed" });
+vocabulary!(DocumentKind {
+    Invoice => "invoice",
+    CreditMemo => "credit_memo",
+    Statement => "statement",
+    PurchaseOrder => "purchase_order",
+    BillOfLading => "bill_of_lading",
+    CustomerUpload => "customer_upload",
+});
+vocabulary!(DocumentStatus {
+    Open => "open",
+    PaymentPending => "payment_pending",
+    Paid => "paid",
+    Void => "void",
+    Closed => "closed",
+});
+vocabulary!(PaymentProvider { Sandbox => "sandbox", Stripe => "stripe", Erp => "erp", Manual => "manual" });
+vocabulary!(PaymentChannel { Card => "card", Ach => "ach", Wallet => "wallet", Check => "check", Wire => "wire" });
+vocabulary!(PaymentStatus { Pending => "pending", Succeeded => "succeeded", Failed => "failed" });
+vocabulary!(PaymentLinkStatus { Created => "created", Pending => "pending", Completed => "completed", Expired => "expired" });
+vocabulary!(PromiseStatus {
+    Open => "open",
+    Kept => "kept",
+    PartiallyKept => "partially_kept",
+    Broken => "broken",
+    Replaced => "replaced",
+});
+vocabulary!(DisputeStatus {
+    Draft => "draft",
+    Open => "open",
+    Credited => "credited",
+    PartiallyCredited => "partially_credited",
+    Rejected => "rejected",
+    Withdrawn => "withdrawn",
+});
+vocabulary!(DisputeReason {
+    Price => "price",
+    Quantity => "quantity",
+    Damaged => "damaged",
+    NotReceived => "not_received",
+    Duplicate => "duplicate",
+    Tax => "tax",
+    Other => "other",
+});
+vocabulary!(ActorKind { Staff => "staff", Contact => "contact", System => "system", Import => "import", Api => "api", Rule => "rule" });
+vocabulary!(Channel { StaffUi => "staff_ui", Portal => "portal", MagicLink => "magic_link", Import => "import", Api => "api", System => "system" });
+vocabulary!(LinkPurpose {
+    Portal => "portal",
+    Profile => "profile",
+    Pay => "pay",
+    WrongPerson => "wrong_person",
+    VerifyContact => "verify_contact",
+});
+vocabulary!(PrincipalKind { Contact => "contact", Staff => "staff" });
+vocabulary!(StaffRole { Admin => "admin", Collector => "collector", Viewer => "viewer" });
+vocabulary!(TaskKind {
+    Call => "call",
+    Review => "review",
+    Approval => "approval",
+    Dispute => "dispute",
+    Message => "message",
+    Bounce => "bounce",
+    WrongPerson => "wrong_person",
+    BrokenPromise => "broken_promise",
+});
+vocabulary!(TaskStatus { Open => "open", InProgress => "in_progress", Done => "done", Skipped => "skipped" });
+vocabulary!(StepTrigger { InvoiceAge => "invoice_age", DaysPastDue => "days_past_due" });
+vocabulary!(StepAction { Email => "email", Call => "call", Letter => "letter" });
+vocabulary!(TemplateChannel { Email => "email", Letter => "letter" });
+vocabulary!(OutboxStatus { Pending => "pending", Sending => "sending", Sent => "sent", Dead => "dead" });
+vocabulary!(CampaignKind { ProfileUpdate => "profile_update", DirectMail => "direct_mail" });
+vocabulary!(CampaignStatus { Draft => "draft", Running => "running", Done => "done" });
+vocabulary!(TargetStatus { Pending => "pending", Sent => "sent", Opened => "opened", Completed => "completed", Bounced => "bounced" });

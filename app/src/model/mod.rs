@@ -1,0 +1,4 @@
+//! Data shapes shared by the server and the browser.
+
+pub mod enums;
+pub mod portal;

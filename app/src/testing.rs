@@ -1,0 +1,100 @@
+//! Fresh, migrated databases for tests: SQLite in memory always, and PostgreSQL
+//! as well when `TEST_DATABASE_URL` names a server.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::db;
+
+/// One database a test runs against.
+pub struct TestDb {
+    /// "sqlite" or "postgres", for assertion messages.
+    pub backend: &'static str,
+    pub conn: DatabaseConnection,
+}
+
+/// Every database the current test must pass on, each freshly created and migrated.
+///
+/// `name` must be unique across the whole test suite (it names the PostgreSQL database,
+/// which is dropped and recreated here, so leftovers never pile up).
+///
+/// # Panics
+/// When a database cannot be created or migrated: a test cannot run without one.
+pub async fn databases(name: &str) -> Vec<TestDb> {
+    let mut out = vec![TestDb { backend: "sqlite", conn: fresh_sqlite().await }];
+    if let Some(db) = fresh_postgres(name).await {
+        out.push(TestDb { backend: "postgres", conn: db });
+    }
+    out
+}
+
+/// Unmigrated databases, for migration tests.
+///
+/// # Panics
+/// When a database cannot be created.
+pub async fn empty_databases(name: &str) -> Vec<TestDb> {
+    let mut out = vec![TestDb {
+        backend: "sqlite",
+        conn: db::connect("sqlite::memory:").await.expect("sqlite in memory"),
+    }];
+    if let Some(url) = postgres_url(name).await {
+        out.push(TestDb { backend: "postgres", conn: db::connect(&url).await.expect("postgres test database") });
+    }
+    out
+}
+
+async fn fresh_sqlite() -> DatabaseConnection {
+    let conn = db::connect("sqlite::memory:").await.expect("sqlite in memory");
+    db::migrate(&conn).await.expect("migrate sqlite");
+    conn
+}
+
+async fn fresh_postgres(name: &str) -> Option<DatabaseConnection> {
+    let url = postgres_url(name).await?;
+    let conn = db::connect(&url).await.expect("postgres test database");
+    db::migrate(&conn).await.expect("migrate postgres");
+    Some(conn)
+}
+
+/// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.
+async fn postgres_url(name: &str) -> Option<String> {
+    let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let db_name = format!("settle_t_{}", name.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let admin = db::connect(&admin_url).await.expect("TEST_DATABASE_URL must be reachable");
+    for sql in [format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{db_name}\"")] {
+        admin
+            .execute_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .expect("create the test database");
+    }
+    admin.close().await.ok();
+    Some(with_database(&admin_url, &db_name))
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+fn with_database(url: &str, db_name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_end..].find('/') {
+        Some(i) => &base[..authority_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db_name}?{q}"),
+        None => format!("{root}/{db_name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_is_replaced_and_query_kept() {
+        assert_eq!(with_database("postgres://u@h:5432/test?sslmode=disable", "x"), "postgres://u@h:5432/x?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h/test", "x"), "postgres://u@h/x");
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+}
