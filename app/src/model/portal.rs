@@ -1,16 +1,128 @@
 //! What the customer portal shows.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::enums::DocumentStatus;
+use super::enums::{DocumentStatus, LinkPurpose};
 
-/// Money as integer minor units of a currency (cents for USD).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Money {
-    pub minor: i64,
-    pub currency: Currency,
+/// Open balance split by days past due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aging {
+    pub current: i64,
+    pub days_1_30: i64,
+    pub days_31_60: i64,
+    pub days_61_90: i64,
+    pub days_over_90: i64,
 }
 
-/// An ISO 4217 currency code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Currency(pub [u8; 3]);
+impl Aging {
+    /// Adds an open amount to the bucket its days past due falls in.
+    pub fn add(&mut self, days_past_due: i64, minor: i64) {
+        let bucket = match days_past_due {
+            i64::MIN..=0 => &mut self.current,
+            1..=30 => &mut self.days_1_30,
+            31..=60 => &mut self.days_31_60,
+            61..=90 => &mut self.days_61_90,
+            _ => &mut self.days_over_90,
+        };
+        *bucket += minor;
+    }
+
+    pub fn total(&self) -> i64 {
+        self.current + self.days_1_30 + self.days_31_60 + self.days_61_90 + self.days_over_90
+    }
+
+    /// The buckets with their labels, in order.
+    pub fn buckets(&self) -> [(&'static str, i64); 5] {
+        [
+            ("Current", self.current),
+            ("1–30", self.days_1_30),
+            ("31–60", self.days_31_60),
+            ("61–90", self.days_61_90),
+            ("90+", self.days_over_90),
+        ]
+    }
+}
+
+/// An invoice with money still owed on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenInvoice {
+    pub id: i64,
+    pub number: String,
+    pub po_number: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub total_minor: i64,
+    pub open_minor: i64,
+    pub days_past_due: i64,
+    pub status: DocumentStatus,
+}
+
+/// The account overview: the first page a customer sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub account_name: String,
+    pub account_number: String,
+    pub currency: String,
+    pub as_of: NaiveDate,
+    /// Open invoices less open credits and unapplied payments.
+    pub balance_minor: i64,
+    pub credits_minor: i64,
+    pub aging: Aging,
+    pub open_invoices: Vec<OpenInvoice>,
+}
+
+/// What a magic-link page shows before its button is pressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPreview {
+    pub company: String,
+    pub masked_email: String,
+    pub purpose: LinkPurpose,
+}
+
+/// Formats minor units as an amount with thousands separators: `-1234567` → `-12,345.67`,
+/// prefixed with the currency's symbol where one is well known.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let symbol = match currency {
+        "USD" | "CAD" | "AUD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        _ => "",
+    };
+    let amount = format!("{grouped}.{:02}", abs % 100);
+    if symbol.is_empty() { format!("{sign}{amount} {currency}") } else { format!("{sign}{symbol}{amount}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_grouped_and_signed() {
+        assert_eq!(format_money(0, "USD"), "$0.00");
+        assert_eq!(format_money(5, "USD"), "$0.05");
+        assert_eq!(format_money(123_456_789, "USD"), "$1,234,567.89");
+        assert_eq!(format_money(-100_000, "EUR"), "-€1,000.00");
+        assert_eq!(format_money(12_345, "CHF"), "123.45 CHF");
+    }
+
+    #[test]
+    fn aging_buckets_follow_days_past_due() {
+        let mut aging = Aging::default();
+        for (days, amount) in [(-5, 1), (0, 2), (1, 4), (30, 8), (31, 16), (60, 32), (61, 64), (90, 128), (91, 256)] {
+            aging.add(days, amount);
+        }
+        assert_eq!(aging, Aging { current: 3, days_1_30: 12, days_31_60: 48, days_61_90: 192, days_over_90: 256 });
+        assert_eq!(aging.total(), 511);
+    }
+}

@@ -1,0 +1,4 @@
+//! Pieces of UI shared by several pages.
+
+pub mod aging_chart;
+pub mod layout;

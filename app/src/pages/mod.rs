@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod home;
+pub mod link;
+pub mod not_found;
+pub mod portal;
+pub mod staff;

@@ -1,0 +1,130 @@
+//! Server-side sessions, kept in the database so several server processes share them.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
+
+use crate::entities::session;
+use crate::error::AppError;
+use crate::model::enums::{LinkPurpose, PrincipalKind, StaffRole};
+use crate::services::tokens::{hash_token, new_token};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "settle_session";
+/// A customer's session ends after this long without a request.
+pub const CONTACT_IDLE: Duration = Duration::minutes(30);
+/// A staff session ends after this long without a request.
+pub const STAFF_IDLE: Duration = Duration::hours(8);
+/// No session lives longer than this.
+pub const ABSOLUTE: Duration = Duration::hours(12);
+/// `last_seen_at` is written at most this often, so reads stay reads.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// Who is making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    Contact {
+        session_id: i64,
+        contact_id: i64,
+        account_id: i64,
+        purpose: LinkPurpose,
+        scope: Option<String>,
+    },
+    Staff {
+        session_id: i64,
+        staff_user_id: i64,
+        role: StaffRole,
+    },
+}
+
+impl Caller {
+    /// The account a portal contact may see; anything else is not signed in to the portal.
+    ///
+    /// # Errors
+    /// `Unauthorized` unless the caller is a contact with a full portal session.
+    pub fn portal_account(&self) -> Result<i64, AppError> {
+        match self {
+            Caller::Contact { account_id, purpose: LinkPurpose::Portal, .. } => Ok(*account_id),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+}
+
+/// Opens a session for a contact and returns the cookie secret (shown only to the client).
+///
+/// # Errors
+/// The database refused the insert.
+pub async fn open_contact_session(
+    db: &impl ConnectionTrait,
+    contact_id: i64,
+    account_id: i64,
+    purpose: LinkPurpose,
+    scope: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let secret = new_token();
+    session::ActiveModel {
+        id_hash: Set(hash_token(&secret)),
+        principal_kind: Set(PrincipalKind::Contact),
+        contact_id: Set(Some(contact_id)),
+        account_id: Set(Some(account_id)),
+        staff_user_id: Set(None),
+        purpose: Set(Some(purpose)),
+        scope: Set(scope),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + ABSOLUTE),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(secret)
+}
+
+/// Resolves a cookie secret to the caller, ending sessions that idled out.
+///
+/// # Errors
+/// The database could not be read.
+pub async fn resolve(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>) -> Result<Caller, AppError> {
+    let Some(row) = session::Entity::find().filter(session::COLUMN.id_hash.eq(hash_token(secret))).one(db).await? else {
+        return Ok(Caller::Anonymous);
+    };
+    let idle = match row.principal_kind {
+        PrincipalKind::Contact => CONTACT_IDLE,
+        PrincipalKind::Staff => STAFF_IDLE,
+    };
+    if row.revoked_at.is_some() || now >= row.expires_at || now - row.last_seen_at >= idle {
+        return Ok(Caller::Anonymous);
+    }
+    if now - row.last_seen_at >= TOUCH_EVERY {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::COLUMN.id.eq(row.id))
+            .exec(db)
+            .await?;
+    }
+    let caller = match row.principal_kind {
+        PrincipalKind::Contact => match (row.contact_id, row.account_id, row.purpose) {
+            (Some(contact_id), Some(account_id), Some(purpose)) => {
+                Caller::Contact { session_id: row.id, contact_id, account_id, purpose, scope: row.scope }
+            }
+            _ => Caller::Anonymous,
+        },
+        PrincipalKind::Staff => Caller::Anonymous,
+    };
+    Ok(caller)
+}
+
+/// Ends a session on the server.
+///
+/// # Errors
+/// The database could not be written.
+pub async fn revoke(db: &impl ConnectionTrait, session_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::COLUMN.id.eq(session_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+// How the browser tests reach Settle: the environment of the server under test, and
+// the `settle` command line run against the same database.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+
+export const PORT = Number(process.env.E2E_PORT ?? 3100);
+export const BASE_URL = `http://127.0.0.1:${PORT}`;
+export const DATABASE = process.env.E2E_DATABASE === "postgres" ? "postgres" : "sqlite";
+const DATA_DIR = path.resolve(__dirname, ".data", DATABASE);
+const ROOT = path.resolve(__dirname, "..");
+
+function postgresUrl(): string {
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error("E2E_DATABASE=postgres needs TEST_DATABASE_URL");
+  const url = new URL(admin);
+  url.pathname = "/settle_e2e";
+  return url.toString();
+}
+
+/** The environment `settle` runs with in the browser tests. */
+export function serverEnv(): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    SETTLE_DATA_DIR: DATA_DIR,
+    DATABASE_URL: DATABASE === "postgres" ? postgresUrl() : `sqlite://${DATA_DIR}/settle.db?mode=rwc`,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+    LEPTOS_SITE_ROOT: path.join(ROOT, "target", "site"),
+    SETTLE_PUBLIC_URL: BASE_URL,
+    SETTLE_SECRET_KEY: "5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e0000",
+    RUST_LOG: "warn",
+  };
+}
+
+/** Runs the `settle` binary with the server's environment and returns its output. */
+export function settle(...args: string[]): string {
+  return execFileSync(path.join(ROOT, "target", "debug", "settle"), args, { env: serverEnv(), encoding: "utf8" });
+}
+
+/** A fresh magic link for a contact, as staff would send it. */
+export function freshLink(email: string, purpose = "portal"): string {
+  return settle("link", "--email", email, "--purpose", purpose).trim();
+}
+
+export const DEMO_CONTACT = "ap@acme-hardware.test";

@@ -1,0 +1,198 @@
+//! The `settle` command line.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use app::model::enums::{ActorKind, LinkPurpose, StaffRole};
+use app::services::{demo, magic_links, staff};
+use app::state::{Clock, SystemClock};
+use clap::{Parser, Subcommand, ValueEnum};
+use leptos::config::LeptosOptions;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "settle", version, about = "Settle: a self-service accounts-receivable portal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve HTTP and run the background workers (the default).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Load the demo data set (does nothing if it is already loaded) and print how to sign in.
+    Demo,
+    /// Manage staff users.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Make a magic link for a contact and print it.
+    Link {
+        /// The contact's email address.
+        #[arg(long)]
+        email: String,
+        /// What the link opens.
+        #[arg(long, value_enum, default_value_t = PurposeArg::Portal)]
+        purpose: PurposeArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff user. The password is read from standard input, or generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Collector,
+    Viewer,
+}
+
+impl From<RoleArg> for StaffRole {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => StaffRole::Admin,
+            RoleArg::Collector => StaffRole::Collector,
+            RoleArg::Viewer => StaffRole::Viewer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PurposeArg {
+    Portal,
+    Profile,
+    Pay,
+    WrongPerson,
+    VerifyContact,
+}
+
+impl From<PurposeArg> for LinkPurpose {
+    fn from(p: PurposeArg) -> Self {
+        match p {
+            PurposeArg::Portal => LinkPurpose::Portal,
+            PurposeArg::Profile => LinkPurpose::Profile,
+            PurposeArg::Pay => LinkPurpose::Pay,
+            PurposeArg::WrongPerson => LinkPurpose::WrongPerson,
+            PurposeArg::VerifyContact => LinkPurpose::VerifyContact,
+        }
+    }
+}
+
+/// A failure the command line reports in one line.
+pub type CliResult = Result<(), String>;
+
+/// Runs one command to completion.
+///
+/// # Errors
+/// A message for the operator, printed as one line by `main`.
+pub async fn run(cli: Cli, config: Config) -> CliResult {
+    let db = app::db::connect(&config.database_url).await.map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
+    app::db::migrate(&db).await.map_err(|e| format!("migrating the database failed: {e}"))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(db, config, clock).await,
+        Command::Migrate => {
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Demo => load_demo(&db, &config, clock.as_ref()).await,
+        Command::Staff { command: StaffCommand::Add { email, name, role, password_stdin } } => {
+            let (password, generated) = if password_stdin {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading the password from standard input: {e}"))?;
+                (text.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (app::services::tokens::new_token(), true)
+            };
+            let user = staff::add(&db, &email, &name, role.into(), &password, clock.now()).await.map_err(|e| e.to_string())?;
+            println!("Added {} <{}> as {}.", user.name, user.email, user.role);
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+            Ok(())
+        }
+        Command::Link { email, purpose } => {
+            let link = make_link(&db, &config, &email, purpose.into(), clock.as_ref()).await?;
+            println!("{link}");
+            Ok(())
+        }
+    }
+}
+
+async fn make_link(db: &DatabaseConnection, config: &Config, email: &str, purpose: LinkPurpose, clock: &dyn Clock) -> Result<String, String> {
+    use app::entities::contact;
+    let email = email.trim().to_ascii_lowercase();
+    let contact = contact::Entity::find()
+        .filter(contact::COLUMN.email.eq(email.clone()))
+        .one(db)
+        .await
+        .map_err(|e| format!("looking up the contact: {e}"))?
+        .ok_or_else(|| format!("no contact has the email {email}"))?;
+    let ttl = if purpose == LinkPurpose::Portal { magic_links::SIGN_IN_TTL } else { magic_links::PURPOSE_TTL };
+    let token = magic_links::issue(db, contact.id, purpose, None, ttl, magic_links::Creator { kind: ActorKind::System, id: None }, clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{}/l/{token}", config.public_url))
+}
+
+async fn load_demo(db: &DatabaseConnection, config: &Config, clock: &dyn Clock) -> CliResult {
+    let summary = demo::load(db, clock.now()).await.map_err(|e| format!("loading the demo data failed: {e}"))?;
+    if summary.created {
+        println!("Demo data loaded: {} accounts with invoices, payments, a promise and a dispute.", demo::ACCOUNTS);
+    } else {
+        println!("Demo data was already loaded; nothing changed.");
+    }
+    println!();
+    println!("Staff: {} (sign-in page {}/staff/sign-in)", demo::ADMIN_EMAIL, config.public_url);
+    match summary.admin_password {
+        Some(password) => println!("       password (shown once): {password}"),
+        None => println!("       password: printed when the demo was first loaded; or add yourself with `settle staff add`"),
+    }
+    let link = make_link(db, config, demo::DEMO_CONTACT_EMAIL, LinkPurpose::Portal, clock).await?;
+    println!();
+    println!("Customer portal for {} (valid 15 minutes, once):", demo::DEMO_CONTACT_EMAIL);
+    println!("       {link}");
+    println!("       a fresh one: settle link --email {}", demo::DEMO_CONTACT_EMAIL);
+    Ok(())
+}
+
+async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) -> CliResult {
+    let leptos_options = LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("settle"))
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .build();
+    let state = crate::web::state(db, leptos_options, clock, &config.public_url);
+    let router = crate::web::router(state);
+    let listener = tokio::net::TcpListener::bind(config.site_addr)
+        .await
+        .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {}: {e}", config.site_addr))?;
+    tracing::info!(addr = %config.site_addr, public_url = %config.public_url, "Settle is listening");
+    println!("Settle is listening on http://{} (public URL {})", config.site_addr, config.public_url);
+    axum::serve(listener, router.into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+}

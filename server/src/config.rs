@@ -1,0 +1,166 @@
+//! Configuration from the environment. A bad value stops start-up with one line that
+//! names the variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything `settle` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub site_addr: SocketAddr,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    pub secret_key: [u8; 32],
+    pub data_dir: PathBuf,
+    pub site_root: String,
+}
+
+/// A variable that is set to something Settle cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var, message: message.into() }
+}
+
+impl Config {
+    /// Reads the configuration from `get` (the process environment in production).
+    ///
+    /// # Errors
+    /// The first variable whose value cannot be used.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let data_dir = PathBuf::from(get("SETTLE_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/settle.db?mode=rwc", data_dir.display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(bad("DATABASE_URL", "must start with sqlite: or postgres://"));
+        }
+
+        let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let site_addr: SocketAddr =
+            site_addr_text.parse().map_err(|_| bad("LEPTOS_SITE_ADDR", format!("`{site_addr_text}` is not an address like 127.0.0.1:3000")))?;
+
+        let public_url = get("SETTLE_PUBLIC_URL").unwrap_or_else(|| format!("http://{site_addr}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        let rest = public_url
+            .strip_prefix("https://")
+            .or_else(|| public_url.strip_prefix("http://"))
+            .ok_or_else(|| bad("SETTLE_PUBLIC_URL", "must start with http:// or https://"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(bad("SETTLE_PUBLIC_URL", "must name a host, like https://billing.example.com"));
+        }
+
+        let smtp_url = get("SETTLE_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+                .map_err(|e| bad("SETTLE_SMTP_URL", format!("not a usable SMTP URL ({e}); e.g. smtp://127.0.0.1:2525")))?;
+        }
+
+        let mail_from_text = get("SETTLE_MAIL_FROM").unwrap_or_else(|| "Settle <billing@settle.localhost>".to_owned());
+        let mail_from = mail_from_text
+            .parse()
+            .map_err(|_| bad("SETTLE_MAIL_FROM", format!("`{mail_from_text}` is not an address like Billing <billing@example.com>")))?;
+
+        let secret_key = match get("SETTLE_SECRET_KEY") {
+            Some(hex_key) => parse_key(&hex_key).ok_or_else(|| bad("SETTLE_SECRET_KEY", "must be 64 hex characters (32 bytes)"))?,
+            None => {
+                let path = data_dir.join("secret.key");
+                load_or_create_key(&path).map_err(|e| bad("SETTLE_SECRET_KEY", format!("unset, and {} could not be used: {e}", path.display())))?
+            }
+        };
+
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
+        Ok(Config { database_url, site_addr, public_url, smtp_url, mail_from, secret_key, data_dir, site_root })
+    }
+
+    /// Whether links and cookies are served over https.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn parse_key(text: &str) -> Option<[u8; 32]> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
+/// Reads the generated key, or makes one (with a warning) on first run.
+fn load_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)?;
+        return parse_key(text.trim()).ok_or_else(|| std::io::Error::other("it does not hold 64 hex characters"));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+    write_private(path, &hex::encode(key))?;
+    tracing::warn!(path = %path.display(), "SETTLE_SECRET_KEY is unset: generated a key into the data directory; set it explicitly in production");
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost() {
+        let c = config(&[("SETTLE_SECRET_KEY", KEY)]).expect("defaults are valid");
+        assert_eq!(c.database_url, "sqlite://data/settle.db?mode=rwc");
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(c.smtp_url.is_none());
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql://x"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("SETTLE_PUBLIC_URL", "ftp://x"),
+            ("SETTLE_SMTP_URL", "not a url"),
+            ("SETTLE_MAIL_FROM", "nobody"),
+            ("SETTLE_SECRET_KEY", "abc"),
+        ] {
+            // Later entries win, so the bad value replaces the valid key where they collide.
+            let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);
+            assert_eq!(err.var, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        let c = config(&[("SETTLE_SECRET_KEY", KEY), ("SETTLE_PUBLIC_URL", "https://billing.example.com/")]).expect("valid");
+        assert_eq!(c.public_url, "https://billing.example.com");
+        assert!(c.is_https());
+    }
+}

@@ -1,0 +1,6 @@
+//! The `settle` server: configuration, the HTTP router and its middleware, and the
+//! command-line entry points.
+
+pub mod cli;
+pub mod config;
+pub mod web;

@@ -1,0 +1,108 @@
+//! The HTTP router: Leptos pages and server functions, static files, and the middleware
+//! that resolves the caller, refuses cross-site writes and sets security headers.
+
+use std::sync::Arc;
+
+use app::services::sessions::{self, COOKIE, Caller};
+use app::state::{AppState, Clock, Settings};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sea_orm::DatabaseConnection;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Builds the state shared by every request.
+pub fn state(db: DatabaseConnection, leptos_options: LeptosOptions, clock: Arc<dyn Clock>, public_url: &str) -> AppState {
+    AppState {
+        leptos_options,
+        db,
+        clock,
+        settings: Arc::new(Settings { public_url: public_url.to_owned(), secure_cookies: public_url.starts_with("https://") }),
+    }
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_caller))
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"),
+        ))
+        .with_state(state)
+}
+
+/// Puts the caller, resolved from the session cookie, into the request's extensions,
+/// where server functions and pages find it.
+async fn resolve_caller(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let caller = match session_secret(&req) {
+        Some(secret) => match sessions::resolve(&state.db, &secret, state.clock.now()).await {
+            Ok(caller) => caller,
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
+        None => Caller::Anonymous,
+    };
+    req.extensions_mut().insert(caller);
+    let mut res = next.run(req).await;
+    // Pages depend on who asks: never let a shared cache keep them.
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn session_secret(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Refuses state-changing requests that another site started: Leptos server functions
+/// have no CSRF protection of their own.
+async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(&req, &state.settings.public_url) {
+        return Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Body::from("Cross-site request refused."))
+            .unwrap_or_else(|_| StatusCode::FORBIDDEN.into_response());
+    }
+    next.run(req).await
+}
+
+fn is_cross_site(req: &Request, public_url: &str) -> bool {
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            origin != public_url && origin.split_once("://").map(|(_, h)| h) != Some(host)
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,141 @@
+//! The HTTP surface, driven through the router with `tower::ServiceExt::oneshot`:
+//! server functions are scoped to the caller's account, cross-site writes are refused,
+//! and every response carries the security headers.
+
+use std::sync::Arc;
+
+use app::model::enums::{ActorKind, LinkPurpose};
+use app::model::portal::Overview;
+use app::services::{demo, magic_links, sessions};
+use app::state::FixedClock;
+use axum::body::Body;
+use chrono::{TimeZone, Utc};
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use tower::ServiceExt;
+
+const PUBLIC_URL: &str = "http://settle.test";
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap_or_default()
+}
+
+fn router(db: DatabaseConnection) -> axum::Router {
+    let options = LeptosOptions::builder().output_name("settle").site_root("target/site").build();
+    server::web::router(server::web::state(db, options, Arc::new(FixedClock::at(now())), PUBLIC_URL))
+}
+
+/// A session cookie for the first contact with an email on the account numbered `number`.
+async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
+    use app::entities::{account, contact};
+    let account = account::Entity::find().filter(account::COLUMN.account_number.eq(number)).one(db).await.ok().flatten().expect("demo account");
+    let contact = contact::Entity::find()
+        .filter(contact::COLUMN.account_id.eq(account.id))
+        .filter(contact::COLUMN.email.is_not_null())
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .expect("a contact with email");
+    let token = magic_links::issue(
+        db,
+        contact.id,
+        LinkPurpose::Portal,
+        None,
+        magic_links::SIGN_IN_TTL,
+        magic_links::Creator { kind: ActorKind::System, id: None },
+        now(),
+    )
+    .await
+    .expect("issue link");
+    let secret = magic_links::consume(db, &token, now()).await.expect("consume link");
+    (account.id, format!("{}={secret}", sessions::COOKIE))
+}
+
+async fn call(router: &axum::Router, path: &str, cookie: Option<&str>, origin: Option<&str>) -> (StatusCode, http::HeaderMap, String) {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    if let Some(origin) = origin {
+        req = req.header(header::ORIGIN, origin).header("sec-fetch-site", "cross-site");
+    }
+    let res = router.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn overview_is_scoped_to_the_callers_account() {
+    for test_db in app::testing::databases("http_overview_scoped").await {
+        let db = test_db.conn;
+        demo::load(&db, now()).await.expect("demo");
+        let (a_id, a_cookie) = session_for(&db, "C-10001").await;
+        let (b_id, b_cookie) = session_for(&db, "C-10002").await;
+        assert_ne!(a_id, b_id);
+        let router = router(db.clone());
+
+        let (status, _, body) = call(&router, "/api/portal/overview", Some(&a_cookie), None).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", test_db.backend);
+        let a: Overview = serde_json::from_str(&body).expect("overview json");
+        assert_eq!(a.account_number, "C-10001", "{}", test_db.backend);
+
+        let (status, _, body) = call(&router, "/api/portal/overview", Some(&b_cookie), None).await;
+        assert_eq!(status, StatusCode::OK, "{}", test_db.backend);
+        let b: Overview = serde_json::from_str(&body).expect("overview json");
+        assert_eq!(b.account_number, "C-10002", "{}", test_db.backend);
+
+        let a_ids: Vec<i64> = a.open_invoices.iter().map(|i| i.id).collect();
+        assert!(!a_ids.is_empty());
+        assert!(b.open_invoices.iter().all(|i| !a_ids.contains(&i.id)), "{}: B saw A's invoices", test_db.backend);
+        let a_docs = app::entities::document::Entity::find()
+            .filter(app::entities::document::COLUMN.account_id.eq(a_id))
+            .all(&db)
+            .await
+            .expect("documents");
+        assert!(a_ids.iter().all(|id| a_docs.iter().any(|d| d.id == *id)), "{}: A saw foreign invoices", test_db.backend);
+    }
+}
+
+#[tokio::test]
+async fn overview_without_a_session_is_unauthorized() {
+    for test_db in app::testing::databases("http_overview_anon").await {
+        let router = router(test_db.conn);
+        let (status, _, _) = call(&router, "/api/portal/overview", None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", test_db.backend);
+        let (status, _, _) = call(&router, "/api/portal/overview", Some("settle_session=forged"), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", test_db.backend);
+    }
+}
+
+#[tokio::test]
+async fn cross_site_post_is_refused() {
+    for test_db in app::testing::databases("http_cross_site").await {
+        let db = test_db.conn;
+        demo::load(&db, now()).await.expect("demo");
+        let (_, cookie) = session_for(&db, "C-10001").await;
+        let router = router(db);
+        let (status, _, _) = call(&router, "/api/portal/sign-out", Some(&cookie), Some("https://evil.example")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", test_db.backend);
+        // The session survived the refused request.
+        let (status, _, _) = call(&router, "/api/portal/overview", Some(&cookie), None).await;
+        assert_eq!(status, StatusCode::OK, "{}", test_db.backend);
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_are_not_cached() {
+    for test_db in app::testing::databases("http_headers").await {
+        let router = router(test_db.conn);
+        let (_, headers, _) = call(&router, "/api/portal/overview", None, None).await;
+        assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
+        assert_eq!(headers.get(header::REFERRER_POLICY).map(|v| v.as_bytes()), Some(&b"no-referrer"[..]));
+        assert_eq!(headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-store"[..]));
+        let csp = headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+}
