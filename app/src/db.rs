@@ -18,7 +18,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite:") {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // An in-memory SQLite database lives in one connection; a file is shared by several.
-        options.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+        options
+            .max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(1);
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

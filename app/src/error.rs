@@ -42,7 +42,10 @@ impl AppError {
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation { field: field.to_owned(), message: message.into() }
+        AppError::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 

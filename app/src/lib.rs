@@ -20,7 +20,7 @@ pub mod testing;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -30,6 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -59,9 +60,9 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("") view=pages::home::HomePage />
-                    <Route path=path!("/portal") view=pages::portal::OverviewPage />
+                    <Route path=path!("/portal") view=pages::portal::OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
-                    <Route path=path!("/l/:token") view=pages::link::LinkPage />
+                    <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />
                     <Route path=path!("/staff") view=pages::staff::StaffHomePage />
                 </Routes>

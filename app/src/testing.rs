@@ -20,9 +20,15 @@ pub struct TestDb {
 /// # Panics
 /// When a database cannot be created or migrated: a test cannot run without one.
 pub async fn databases(name: &str) -> Vec<TestDb> {
-    let mut out = vec![TestDb { backend: "sqlite", conn: fresh_sqlite().await }];
+    let mut out = vec![TestDb {
+        backend: "sqlite",
+        conn: fresh_sqlite().await,
+    }];
     if let Some(db) = fresh_postgres(name).await {
-        out.push(TestDb { backend: "postgres", conn: db });
+        out.push(TestDb {
+            backend: "postgres",
+            conn: db,
+        });
     }
     out
 }
@@ -34,16 +40,23 @@ pub async fn databases(name: &str) -> Vec<TestDb> {
 pub async fn empty_databases(name: &str) -> Vec<TestDb> {
     let mut out = vec![TestDb {
         backend: "sqlite",
-        conn: db::connect("sqlite::memory:").await.expect("sqlite in memory"),
+        conn: db::connect("sqlite::memory:")
+            .await
+            .expect("sqlite in memory"),
     }];
     if let Some(url) = postgres_url(name).await {
-        out.push(TestDb { backend: "postgres", conn: db::connect(&url).await.expect("postgres test database") });
+        out.push(TestDb {
+            backend: "postgres",
+            conn: db::connect(&url).await.expect("postgres test database"),
+        });
     }
     out
 }
 
 async fn fresh_sqlite() -> DatabaseConnection {
-    let conn = db::connect("sqlite::memory:").await.expect("sqlite in memory");
+    let conn = db::connect("sqlite::memory:")
+        .await
+        .expect("sqlite in memory");
     db::migrate(&conn).await.expect("migrate sqlite");
     conn
 }
@@ -57,10 +70,21 @@ async fn fresh_postgres(name: &str) -> Option<DatabaseConnection> {
 
 /// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.
 async fn postgres_url(name: &str) -> Option<String> {
-    let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
-    let db_name = format!("settle_t_{}", name.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-    let admin = db::connect(&admin_url).await.expect("TEST_DATABASE_URL must be reachable");
-    for sql in [format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{db_name}\"")] {
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let db_name = format!(
+        "settle_t_{}",
+        name.to_ascii_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    let admin = db::connect(&admin_url)
+        .await
+        .expect("TEST_DATABASE_URL must be reachable");
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{db_name}\""),
+    ] {
         admin
             .execute_raw(Statement::from_string(DbBackend::Postgres, sql))
             .await
@@ -93,8 +117,14 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced_and_query_kept() {
-        assert_eq!(with_database("postgres://u@h:5432/test?sslmode=disable", "x"), "postgres://u@h:5432/x?sslmode=disable");
-        assert_eq!(with_database("postgres://u@h/test", "x"), "postgres://u@h/x");
+        assert_eq!(
+            with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/test", "x"),
+            "postgres://u@h/x"
+        );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

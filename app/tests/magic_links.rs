@@ -7,13 +7,20 @@ use app::model::enums::*;
 use app::services::magic_links::{self, Creator};
 use app::services::sessions::{self, Caller};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
+};
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
-const SYSTEM: Creator = Creator { kind: ActorKind::System, id: None };
+const SYSTEM: Creator = Creator {
+    kind: ActorKind::System,
+    id: None,
+};
 
 async fn contact_on_new_account(db: &DatabaseConnection, number: &str) -> contact::Model {
     let account = account::ActiveModel {
@@ -54,16 +61,44 @@ async fn describing_a_link_does_not_consume_it() {
     for test_db in app::testing::databases("links_describe").await {
         let db = &test_db.conn;
         let c = contact_on_new_account(db, "L-1").await;
-        let token = magic_links::issue(db, c.id, LinkPurpose::Portal, None, magic_links::SIGN_IN_TTL, SYSTEM, now()).await.expect("issue");
+        let token = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
         for _ in 0..3 {
-            let preview = magic_links::describe(db, &token, now()).await.expect("describe").expect("usable");
+            let preview = magic_links::describe(db, &token, now())
+                .await
+                .expect("describe")
+                .expect("usable");
             assert_eq!(preview.company, "L-1 Company");
             assert_eq!(preview.masked_email, "p•••@l-1.test");
         }
-        let secret = magic_links::consume(db, &token, now()).await.expect("still usable after GETs");
-        let caller = sessions::resolve(db, &secret, now()).await.expect("resolve");
-        assert!(matches!(caller, Caller::Contact { account_id, .. } if account_id == c.account_id), "{}", test_db.backend);
-        assert!(magic_links::describe(db, &token, now()).await.expect("describe").is_none(), "{}", test_db.backend);
+        let secret = magic_links::consume(db, &token, now())
+            .await
+            .expect("still usable after GETs");
+        let caller = sessions::resolve(db, &secret, now())
+            .await
+            .expect("resolve");
+        assert!(
+            matches!(caller, Caller::Contact { account_id, .. } if account_id == c.account_id),
+            "{}",
+            test_db.backend
+        );
+        assert!(
+            magic_links::describe(db, &token, now())
+                .await
+                .expect("describe")
+                .is_none(),
+            "{}",
+            test_db.backend
+        );
     }
 }
 
@@ -72,10 +107,32 @@ async fn a_link_is_exchanged_once() {
     for test_db in app::testing::databases("links_once").await {
         let db = &test_db.conn;
         let c = contact_on_new_account(db, "L-2").await;
-        let token = magic_links::issue(db, c.id, LinkPurpose::Portal, None, magic_links::SIGN_IN_TTL, SYSTEM, now()).await.expect("issue");
-        magic_links::consume(db, &token, now()).await.expect("first");
-        assert_eq!(magic_links::consume(db, &token, now()).await, Err(AppError::NotFound), "{}", test_db.backend);
-        assert_eq!(magic_links::consume(db, "not-a-token", now()).await, Err(AppError::NotFound), "{}", test_db.backend);
+        let token = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
+        magic_links::consume(db, &token, now())
+            .await
+            .expect("first");
+        assert_eq!(
+            magic_links::consume(db, &token, now()).await,
+            Err(AppError::NotFound),
+            "{}",
+            test_db.backend
+        );
+        assert_eq!(
+            magic_links::consume(db, "not-a-token", now()).await,
+            Err(AppError::NotFound),
+            "{}",
+            test_db.backend
+        );
     }
 }
 
@@ -84,10 +141,30 @@ async fn an_expired_link_is_refused() {
     for test_db in app::testing::databases("links_expired").await {
         let db = &test_db.conn;
         let c = contact_on_new_account(db, "L-3").await;
-        let token = magic_links::issue(db, c.id, LinkPurpose::Portal, None, magic_links::SIGN_IN_TTL, SYSTEM, now()).await.expect("issue");
+        let token = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
         let later = now() + magic_links::SIGN_IN_TTL + Duration::seconds(1);
-        assert!(magic_links::describe(db, &token, later).await.expect("describe").is_none());
-        assert_eq!(magic_links::consume(db, &token, later).await, Err(AppError::NotFound), "{}", test_db.backend);
+        assert!(
+            magic_links::describe(db, &token, later)
+                .await
+                .expect("describe")
+                .is_none()
+        );
+        assert_eq!(
+            magic_links::consume(db, &token, later).await,
+            Err(AppError::NotFound),
+            "{}",
+            test_db.backend
+        );
     }
 }
 
@@ -96,7 +173,17 @@ async fn fifty_concurrent_exchanges_make_exactly_one_session() {
     for test_db in app::testing::databases("links_concurrent").await {
         let db = test_db.conn.clone();
         let c = contact_on_new_account(&db, "L-4").await;
-        let token = magic_links::issue(&db, c.id, LinkPurpose::Portal, None, magic_links::SIGN_IN_TTL, SYSTEM, now()).await.expect("issue");
+        let token = magic_links::issue(
+            &db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let db = db.clone();
@@ -113,7 +200,12 @@ async fn fifty_concurrent_exchanges_make_exactly_one_session() {
             }
         }
         assert_eq!(won, 1, "{}", test_db.backend);
-        assert_eq!(session::Entity::find().count(&db).await.expect("count"), 1, "{}", test_db.backend);
+        assert_eq!(
+            session::Entity::find().count(&db).await.expect("count"),
+            1,
+            "{}",
+            test_db.backend
+        );
     }
 }
 
@@ -122,22 +214,66 @@ async fn sessions_end_after_idling_and_when_revoked() {
     for test_db in app::testing::databases("sessions_idle").await {
         let db = &test_db.conn;
         let c = contact_on_new_account(db, "L-5").await;
-        let secret = sessions::open_contact_session(db, c.id, c.account_id, LinkPurpose::Portal, None, now()).await.expect("open");
-        let active = sessions::resolve(db, &secret, now() + Duration::minutes(29)).await.expect("resolve");
-        assert!(matches!(active, Caller::Contact { .. }), "{}", test_db.backend);
+        let secret = sessions::open_contact_session(
+            db,
+            c.id,
+            c.account_id,
+            LinkPurpose::Portal,
+            None,
+            now(),
+        )
+        .await
+        .expect("open");
+        let active = sessions::resolve(db, &secret, now() + Duration::minutes(29))
+            .await
+            .expect("resolve");
+        assert!(
+            matches!(active, Caller::Contact { .. }),
+            "{}",
+            test_db.backend
+        );
         // The request at minute 29 counted as activity, so minute 58 is still within 30 idle minutes.
-        let still = sessions::resolve(db, &secret, now() + Duration::minutes(58)).await.expect("resolve");
-        let Caller::Contact { session_id, .. } = still else { panic!("{}: idled out too early", test_db.backend) };
-        let idle = sessions::resolve(db, &secret, now() + Duration::minutes(58 + 31)).await.expect("resolve");
+        let still = sessions::resolve(db, &secret, now() + Duration::minutes(58))
+            .await
+            .expect("resolve");
+        let Caller::Contact { session_id, .. } = still else {
+            panic!("{}: idled out too early", test_db.backend)
+        };
+        let idle = sessions::resolve(db, &secret, now() + Duration::minutes(58 + 31))
+            .await
+            .expect("resolve");
         assert_eq!(idle, Caller::Anonymous, "{}", test_db.backend);
 
-        let secret = sessions::open_contact_session(db, c.id, c.account_id, LinkPurpose::Portal, None, now()).await.expect("open");
-        sessions::revoke(db, session_id, now()).await.expect("revoke old");
-        let Caller::Contact { session_id, .. } = sessions::resolve(db, &secret, now()).await.expect("resolve") else {
+        let secret = sessions::open_contact_session(
+            db,
+            c.id,
+            c.account_id,
+            LinkPurpose::Portal,
+            None,
+            now(),
+        )
+        .await
+        .expect("open");
+        sessions::revoke(db, session_id, now())
+            .await
+            .expect("revoke old");
+        let Caller::Contact { session_id, .. } = sessions::resolve(db, &secret, now())
+            .await
+            .expect("resolve")
+        else {
             panic!("{}: fresh session not active", test_db.backend)
         };
-        sessions::revoke(db, session_id, now()).await.expect("revoke");
-        assert_eq!(sessions::resolve(db, &secret, now()).await.expect("resolve"), Caller::Anonymous, "{}", test_db.backend);
+        sessions::revoke(db, session_id, now())
+            .await
+            .expect("revoke");
+        assert_eq!(
+            sessions::resolve(db, &secret, now())
+                .await
+                .expect("resolve"),
+            Caller::Anonymous,
+            "{}",
+            test_db.backend
+        );
     }
 }
 
@@ -146,9 +282,28 @@ async fn a_pay_link_session_cannot_see_the_portal() {
     for test_db in app::testing::databases("links_purpose").await {
         let db = &test_db.conn;
         let c = contact_on_new_account(db, "L-6").await;
-        let token = magic_links::issue(db, c.id, LinkPurpose::Pay, Some("[1]".to_owned()), magic_links::PURPOSE_TTL, SYSTEM, now()).await.expect("issue");
-        let secret = magic_links::consume(db, &token, now()).await.expect("consume");
-        let caller = sessions::resolve(db, &secret, now()).await.expect("resolve");
-        assert_eq!(caller.portal_account(), Err(AppError::Unauthorized), "{}", test_db.backend);
+        let token = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Pay,
+            Some("[1]".to_owned()),
+            magic_links::PURPOSE_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
+        let secret = magic_links::consume(db, &token, now())
+            .await
+            .expect("consume");
+        let caller = sessions::resolve(db, &secret, now())
+            .await
+            .expect("resolve");
+        assert_eq!(
+            caller.portal_account(),
+            Err(AppError::Unauthorized),
+            "{}",
+            test_db.backend
+        );
     }
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn today() -> NaiveDate {
@@ -34,7 +36,16 @@ async fn new_account(db: &DatabaseConnection, number: &str) -> account::Model {
 }
 
 /// A document due `days_past_due` days before today.
-async fn new_doc(db: &DatabaseConnection, account_id: i64, kind: DocumentKind, number: &str, days_past_due: i64, total: i64, open: i64, status: DocumentStatus) {
+async fn new_doc(
+    db: &DatabaseConnection,
+    account_id: i64,
+    kind: DocumentKind,
+    number: &str,
+    days_past_due: i64,
+    total: i64,
+    open: i64,
+    status: DocumentStatus,
+) {
     let due = today() - Duration::days(days_past_due);
     document::ActiveModel {
         account_id: Set(account_id),
@@ -68,7 +79,17 @@ async fn overview_ages_open_invoices_and_nets_credits() {
         new_doc(db, a.id, Invoice, "I-current", -5, 10_000, 10_000, Open).await;
         new_doc(db, a.id, Invoice, "I-due-today", 0, 1_000, 1_000, Open).await;
         new_doc(db, a.id, Invoice, "I-15", 15, 20_000, 5_000, Open).await;
-        new_doc(db, a.id, Invoice, "I-45", 45, 30_000, 30_000, PaymentPending).await;
+        new_doc(
+            db,
+            a.id,
+            Invoice,
+            "I-45",
+            45,
+            30_000,
+            30_000,
+            PaymentPending,
+        )
+        .await;
         new_doc(db, a.id, Invoice, "I-75", 75, 40_000, 40_000, Open).await;
         new_doc(db, a.id, Invoice, "I-120", 120, 50_000, 50_000, Open).await;
         new_doc(db, a.id, Invoice, "I-paid", 200, 99_000, 0, Paid).await;
@@ -100,7 +121,11 @@ async fn overview_ages_open_invoices_and_nets_credits() {
         assert_eq!(o.credits_minor, 4_000, "{backend}");
         assert_eq!(o.balance_minor, 136_000 - 4_000, "{backend}");
         let numbers: Vec<&str> = o.open_invoices.iter().map(|i| i.number.as_str()).collect();
-        assert_eq!(numbers, ["I-120", "I-75", "I-45", "I-15", "I-due-today", "I-current"], "{backend}");
+        assert_eq!(
+            numbers,
+            ["I-120", "I-75", "I-45", "I-15", "I-due-today", "I-current"],
+            "{backend}"
+        );
         assert_eq!(o.open_invoices[0].days_past_due, 120);
     }
 }
@@ -108,7 +133,9 @@ async fn overview_ages_open_invoices_and_nets_credits() {
 #[tokio::test]
 async fn overview_of_an_unknown_account_is_not_found() {
     for test_db in app::testing::databases("portal_overview_unknown").await {
-        let err = portal::overview(&test_db.conn, 999, today()).await.expect_err("unknown account");
+        let err = portal::overview(&test_db.conn, 999, today())
+            .await
+            .expect_err("unknown account");
         assert_eq!(err, app::error::AppError::NotFound, "{}", test_db.backend);
     }
 }

@@ -10,6 +10,11 @@
 //!   their snake_case names;
 //! - foreign keys are declared inside `CREATE TABLE` (SQLite cannot add them later), named
 //!   `fk_{table}_{column}`; indexes are named `idx_…` and unique indexes `uq_…`;
+//! - a foreign key either cascades (pure children: lines, contacts, addresses, …), sets null
+//!   (optional links to staff, contacts, files) or refuses the delete. Refusing uses
+//!   `NO ACTION`, not `RESTRICT`: both refuse immediately (no key is deferred), but SQLite
+//!   reports a `RESTRICT` violation as a trigger error that SeaORM's `DbErr::sql_err()` does not
+//!   recognise, while `NO ACTION` gives a foreign-key error on both databases;
 //! - every foreign-key column is the leading column of some index.
 
 pub use sea_orm_migration::prelude::*;
@@ -58,7 +63,8 @@ fn fk(
 /// An index on `columns` of `table`, named `idx_{table}_{columns…}`.
 fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("idx_{table}_{}", columns.join("_"))).table(table);
+    stmt.name(format!("idx_{table}_{}", columns.join("_")))
+        .table(table);
     for column in columns {
         stmt.col(*column);
     }
@@ -68,7 +74,8 @@ fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement 
 /// A unique index on `columns` of `table`, named `uq_{table}_{columns…}`.
 fn unique_index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = index(table, columns);
-    stmt.name(format!("uq_{table}_{}", columns.join("_"))).unique();
+    stmt.name(format!("uq_{table}_{}", columns.join("_")))
+        .unique();
     stmt
 }
 

@@ -33,7 +33,7 @@ impl MigrationTrait for Migration {
                         "stored_files",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )
@@ -65,7 +65,7 @@ impl MigrationTrait for Migration {
                         "documents",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "documents",

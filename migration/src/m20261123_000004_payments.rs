@@ -38,7 +38,7 @@ impl MigrationTrait for Migration {
                         "payments",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )
@@ -63,7 +63,7 @@ impl MigrationTrait for Migration {
                         "payment_applications",
                         "document_id",
                         "documents",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )
@@ -89,7 +89,7 @@ impl MigrationTrait for Migration {
                         "payment_links",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "payment_links",

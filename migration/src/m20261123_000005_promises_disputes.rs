@@ -41,7 +41,7 @@ impl MigrationTrait for Migration {
                         "promises",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "promises",
@@ -72,7 +72,7 @@ impl MigrationTrait for Migration {
                         "promise_documents",
                         "document_id",
                         "documents",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )
@@ -99,13 +99,13 @@ impl MigrationTrait for Migration {
                         "disputes",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "disputes",
                         "document_id",
                         "documents",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "disputes",
@@ -148,13 +148,13 @@ impl MigrationTrait for Migration {
                         "dispute_lines",
                         "document_line_id",
                         "document_lines",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "dispute_lines",
                         "open_line_id",
                         "document_lines",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )

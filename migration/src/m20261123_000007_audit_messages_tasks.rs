@@ -43,7 +43,7 @@ impl MigrationTrait for Migration {
                         "audit_events",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )
@@ -66,7 +66,7 @@ impl MigrationTrait for Migration {
                         "messages",
                         "account_id",
                         "accounts",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .foreign_key(&mut fk(
                         "messages",

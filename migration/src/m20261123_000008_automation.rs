@@ -78,7 +78,7 @@ impl MigrationTrait for Migration {
                         "reminder_steps",
                         "template_id",
                         "templates",
-                        ForeignKeyAction::Restrict,
+                        ForeignKeyAction::NoAction,
                     ))
                     .take(),
             )

@@ -13,7 +13,11 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "settle", version, about = "Settle: a self-service accounts-receivable portal")]
+#[command(
+    name = "settle",
+    version,
+    about = "Settle: a self-service accounts-receivable portal"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -105,8 +109,12 @@ pub type CliResult = Result<(), String>;
 /// # Errors
 /// A message for the operator, printed as one line by `main`.
 pub async fn run(cli: Cli, config: Config) -> CliResult {
-    let db = app::db::connect(&config.database_url).await.map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
-    app::db::migrate(&db).await.map_err(|e| format!("migrating the database failed: {e}"))?;
+    let db = app::db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
+    app::db::migrate(&db)
+        .await
+        .map_err(|e| format!("migrating the database failed: {e}"))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
@@ -115,15 +123,27 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             Ok(())
         }
         Command::Demo => load_demo(&db, &config, clock.as_ref()).await,
-        Command::Staff { command: StaffCommand::Add { email, name, role, password_stdin } } => {
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
             let (password, generated) = if password_stdin {
                 let mut text = String::new();
-                std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading the password from standard input: {e}"))?;
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| format!("reading the password from standard input: {e}"))?;
                 (text.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 (app::services::tokens::new_token(), true)
             };
-            let user = staff::add(&db, &email, &name, role.into(), &password, clock.now()).await.map_err(|e| e.to_string())?;
+            let user = staff::add(&db, &email, &name, role.into(), &password, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role);
             if generated {
                 println!("Password (shown once): {password}");
@@ -138,7 +158,13 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     }
 }
 
-async fn make_link(db: &DatabaseConnection, config: &Config, email: &str, purpose: LinkPurpose, clock: &dyn Clock) -> Result<String, String> {
+async fn make_link(
+    db: &DatabaseConnection,
+    config: &Config,
+    email: &str,
+    purpose: LinkPurpose,
+    clock: &dyn Clock,
+) -> Result<String, String> {
     use app::entities::contact;
     let email = email.trim().to_ascii_lowercase();
     let contact = contact::Entity::find()
@@ -147,31 +173,70 @@ async fn make_link(db: &DatabaseConnection, config: &Config, email: &str, purpos
         .await
         .map_err(|e| format!("looking up the contact: {e}"))?
         .ok_or_else(|| format!("no contact has the email {email}"))?;
-    let ttl = if purpose == LinkPurpose::Portal { magic_links::SIGN_IN_TTL } else { magic_links::PURPOSE_TTL };
-    let token = magic_links::issue(db, contact.id, purpose, None, ttl, magic_links::Creator { kind: ActorKind::System, id: None }, clock.now())
-        .await
-        .map_err(|e| e.to_string())?;
+    let ttl = if purpose == LinkPurpose::Portal {
+        magic_links::SIGN_IN_TTL
+    } else {
+        magic_links::PURPOSE_TTL
+    };
+    let token = magic_links::issue(
+        db,
+        contact.id,
+        purpose,
+        None,
+        ttl,
+        magic_links::Creator {
+            kind: ActorKind::System,
+            id: None,
+        },
+        clock.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(format!("{}/l/{token}", config.public_url))
 }
 
 async fn load_demo(db: &DatabaseConnection, config: &Config, clock: &dyn Clock) -> CliResult {
-    let summary = demo::load(db, clock.now()).await.map_err(|e| format!("loading the demo data failed: {e}"))?;
+    let summary = demo::load(db, clock.now())
+        .await
+        .map_err(|e| format!("loading the demo data failed: {e}"))?;
     if summary.created {
-        println!("Demo data loaded: {} accounts with invoices, payments, a promise and a dispute.", demo::ACCOUNTS);
+        println!(
+            "Demo data loaded: {} accounts with invoices, payments, a promise and a dispute.",
+            demo::ACCOUNTS
+        );
     } else {
         println!("Demo data was already loaded; nothing changed.");
     }
     println!();
-    println!("Staff: {} (sign-in page {}/staff/sign-in)", demo::ADMIN_EMAIL, config.public_url);
+    println!(
+        "Staff: {} (sign-in page {}/staff/sign-in)",
+        demo::ADMIN_EMAIL,
+        config.public_url
+    );
     match summary.admin_password {
         Some(password) => println!("       password (shown once): {password}"),
-        None => println!("       password: printed when the demo was first loaded; or add yourself with `settle staff add`"),
+        None => println!(
+            "       password: printed when the demo was first loaded; or add yourself with `settle staff add`"
+        ),
     }
-    let link = make_link(db, config, demo::DEMO_CONTACT_EMAIL, LinkPurpose::Portal, clock).await?;
+    let link = make_link(
+        db,
+        config,
+        demo::DEMO_CONTACT_EMAIL,
+        LinkPurpose::Portal,
+        clock,
+    )
+    .await?;
     println!();
-    println!("Customer portal for {} (valid 15 minutes, once):", demo::DEMO_CONTACT_EMAIL);
+    println!(
+        "Customer portal for {} (valid 15 minutes, once):",
+        demo::DEMO_CONTACT_EMAIL
+    );
     println!("       {link}");
-    println!("       a fresh one: settle link --email {}", demo::DEMO_CONTACT_EMAIL);
+    println!(
+        "       a fresh one: settle link --email {}",
+        demo::DEMO_CONTACT_EMAIL
+    );
     Ok(())
 }
 
@@ -186,9 +251,17 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
-        .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {}: {e}", config.site_addr))?;
+        .map_err(|e| {
+            format!(
+                "LEPTOS_SITE_ADDR: cannot listen on {}: {e}",
+                config.site_addr
+            )
+        })?;
     tracing::info!(addr = %config.site_addr, public_url = %config.public_url, "Settle is listening");
-    println!("Settle is listening on http://{} (public URL {})", config.site_addr, config.public_url);
+    println!(
+        "Settle is listening on http://{} (public URL {})",
+        config.site_addr, config.public_url
+    );
     axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -26,7 +26,10 @@ pub struct ConfigError {
 }
 
 fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { var, message: message.into() }
+    ConfigError {
+        var,
+        message: message.into(),
+    }
 }
 
 impl Config {
@@ -35,17 +38,32 @@ impl Config {
     /// # Errors
     /// The first variable whose value cannot be used.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let data_dir = PathBuf::from(get("SETTLE_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/settle.db?mode=rwc", data_dir.display()));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("DATABASE_URL", "must start with sqlite: or postgres://"));
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/settle.db?mode=rwc", data_dir.display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            ));
         }
 
         let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
-        let site_addr: SocketAddr =
-            site_addr_text.parse().map_err(|_| bad("LEPTOS_SITE_ADDR", format!("`{site_addr_text}` is not an address like 127.0.0.1:3000")))?;
+        let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| {
+            bad(
+                "LEPTOS_SITE_ADDR",
+                format!("`{site_addr_text}` is not an address like 127.0.0.1:3000"),
+            )
+        })?;
 
         let public_url = get("SETTLE_PUBLIC_URL").unwrap_or_else(|| format!("http://{site_addr}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
@@ -54,30 +72,56 @@ impl Config {
             .or_else(|| public_url.strip_prefix("http://"))
             .ok_or_else(|| bad("SETTLE_PUBLIC_URL", "must start with http:// or https://"))?;
         if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(bad("SETTLE_PUBLIC_URL", "must name a host, like https://billing.example.com"));
+            return Err(bad(
+                "SETTLE_PUBLIC_URL",
+                "must name a host, like https://billing.example.com",
+            ));
         }
 
         let smtp_url = get("SETTLE_SMTP_URL");
         if let Some(url) = &smtp_url {
-            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
-                .map_err(|e| bad("SETTLE_SMTP_URL", format!("not a usable SMTP URL ({e}); e.g. smtp://127.0.0.1:2525")))?;
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).map_err(|e| {
+                bad(
+                    "SETTLE_SMTP_URL",
+                    format!("not a usable SMTP URL ({e}); e.g. smtp://127.0.0.1:2525"),
+                )
+            })?;
         }
 
-        let mail_from_text = get("SETTLE_MAIL_FROM").unwrap_or_else(|| "Settle <billing@settle.localhost>".to_owned());
-        let mail_from = mail_from_text
-            .parse()
-            .map_err(|_| bad("SETTLE_MAIL_FROM", format!("`{mail_from_text}` is not an address like Billing <billing@example.com>")))?;
+        let mail_from_text = get("SETTLE_MAIL_FROM")
+            .unwrap_or_else(|| "Settle <billing@settle.localhost>".to_owned());
+        let mail_from = mail_from_text.parse().map_err(|_| {
+            bad(
+                "SETTLE_MAIL_FROM",
+                format!("`{mail_from_text}` is not an address like Billing <billing@example.com>"),
+            )
+        })?;
 
         let secret_key = match get("SETTLE_SECRET_KEY") {
-            Some(hex_key) => parse_key(&hex_key).ok_or_else(|| bad("SETTLE_SECRET_KEY", "must be 64 hex characters (32 bytes)"))?,
+            Some(hex_key) => parse_key(&hex_key)
+                .ok_or_else(|| bad("SETTLE_SECRET_KEY", "must be 64 hex characters (32 bytes)"))?,
             None => {
                 let path = data_dir.join("secret.key");
-                load_or_create_key(&path).map_err(|e| bad("SETTLE_SECRET_KEY", format!("unset, and {} could not be used: {e}", path.display())))?
+                load_or_create_key(&path).map_err(|e| {
+                    bad(
+                        "SETTLE_SECRET_KEY",
+                        format!("unset, and {} could not be used: {e}", path.display()),
+                    )
+                })?
             }
         };
 
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
-        Ok(Config { database_url, site_addr, public_url, smtp_url, mail_from, secret_key, data_dir, site_root })
+        Ok(Config {
+            database_url,
+            site_addr,
+            public_url,
+            smtp_url,
+            mail_from,
+            secret_key,
+            data_dir,
+            site_root,
+        })
     }
 
     /// Whether links and cookies are served over https.
@@ -94,7 +138,8 @@ fn parse_key(text: &str) -> Option<[u8; 32]> {
 fn load_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
     if path.exists() {
         let text = std::fs::read_to_string(path)?;
-        return parse_key(text.trim()).ok_or_else(|| std::io::Error::other("it does not hold 64 hex characters"));
+        return parse_key(text.trim())
+            .ok_or_else(|| std::io::Error::other("it does not hold 64 hex characters"));
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -110,7 +155,11 @@ fn load_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(text.as_bytes())
 }
 
@@ -125,7 +174,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -159,7 +211,11 @@ mod tests {
 
     #[test]
     fn public_url_loses_its_trailing_slash() {
-        let c = config(&[("SETTLE_SECRET_KEY", KEY), ("SETTLE_PUBLIC_URL", "https://billing.example.com/")]).expect("valid");
+        let c = config(&[
+            ("SETTLE_SECRET_KEY", KEY),
+            ("SETTLE_PUBLIC_URL", "https://billing.example.com/"),
+        ])
+        .expect("valid");
         assert_eq!(c.public_url, "https://billing.example.com");
         assert!(c.is_https());
     }

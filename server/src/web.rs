@@ -19,12 +19,20 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Builds the state shared by every request.
-pub fn state(db: DatabaseConnection, leptos_options: LeptosOptions, clock: Arc<dyn Clock>, public_url: &str) -> AppState {
+pub fn state(
+    db: DatabaseConnection,
+    leptos_options: LeptosOptions,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> AppState {
     AppState {
         leptos_options,
         db,
         clock,
-        settings: Arc::new(Settings { public_url: public_url.to_owned(), secure_cookies: public_url.starts_with("https://") }),
+        settings: Arc::new(Settings {
+            public_url: public_url.to_owned(),
+            secure_cookies: public_url.starts_with("https://"),
+        }),
     }
 }
 
@@ -35,15 +43,32 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_caller))
-        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_caller,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site,
+        ))
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"),
+            HeaderValue::from_static(
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+            ),
         ))
         .with_state(state)
 }
@@ -62,7 +87,8 @@ async fn resolve_caller(State(state): State<AppState>, mut req: Request, next: N
     let mut res = next.run(req).await;
     // Pages depend on who asks: never let a shared cache keep them.
     if !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
 }
@@ -100,7 +126,10 @@ fn is_cross_site(req: &Request, public_url: &str) -> bool {
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some(origin) => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             origin != public_url && origin.split_once("://").map(|(_, h)| h) != Some(host)
         }
         None => false,

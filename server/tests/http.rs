@@ -19,18 +19,34 @@ use tower::ServiceExt;
 const PUBLIC_URL: &str = "http://settle.test";
 
 fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn router(db: DatabaseConnection) -> axum::Router {
-    let options = LeptosOptions::builder().output_name("settle").site_root("target/site").build();
-    server::web::router(server::web::state(db, options, Arc::new(FixedClock::at(now())), PUBLIC_URL))
+    let options = LeptosOptions::builder()
+        .output_name("settle")
+        .site_root("target/site")
+        .build();
+    server::web::router(server::web::state(
+        db,
+        options,
+        Arc::new(FixedClock::at(now())),
+        PUBLIC_URL,
+    ))
 }
 
 /// A session cookie for the first contact with an email on the account numbered `number`.
 async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
     use app::entities::{account, contact};
-    let account = account::Entity::find().filter(account::COLUMN.account_number.eq(number)).one(db).await.ok().flatten().expect("demo account");
+    let account = account::Entity::find()
+        .filter(account::COLUMN.account_number.eq(number))
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .expect("demo account");
     let contact = contact::Entity::find()
         .filter(contact::COLUMN.account_id.eq(account.id))
         .filter(contact::COLUMN.email.is_not_null())
@@ -45,24 +61,41 @@ async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
         LinkPurpose::Portal,
         None,
         magic_links::SIGN_IN_TTL,
-        magic_links::Creator { kind: ActorKind::System, id: None },
+        magic_links::Creator {
+            kind: ActorKind::System,
+            id: None,
+        },
         now(),
     )
     .await
     .expect("issue link");
-    let secret = magic_links::consume(db, &token, now()).await.expect("consume link");
+    let secret = magic_links::consume(db, &token, now())
+        .await
+        .expect("consume link");
     (account.id, format!("{}={secret}", sessions::COOKIE))
 }
 
-async fn call(router: &axum::Router, path: &str, cookie: Option<&str>, origin: Option<&str>) -> (StatusCode, http::HeaderMap, String) {
-    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+async fn call(
+    router: &axum::Router,
+    path: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let mut req =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     if let Some(cookie) = cookie {
         req = req.header(header::COOKIE, cookie);
     }
     if let Some(origin) = origin {
-        req = req.header(header::ORIGIN, origin).header("sec-fetch-site", "cross-site");
+        req = req
+            .header(header::ORIGIN, origin)
+            .header("sec-fetch-site", "cross-site");
     }
-    let res = router.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+    let res = router
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
     let status = res.status();
     let headers = res.headers().clone();
     let body = res.into_body().collect().await.expect("body").to_bytes();
@@ -91,13 +124,21 @@ async fn overview_is_scoped_to_the_callers_account() {
 
         let a_ids: Vec<i64> = a.open_invoices.iter().map(|i| i.id).collect();
         assert!(!a_ids.is_empty());
-        assert!(b.open_invoices.iter().all(|i| !a_ids.contains(&i.id)), "{}: B saw A's invoices", test_db.backend);
+        assert!(
+            b.open_invoices.iter().all(|i| !a_ids.contains(&i.id)),
+            "{}: B saw A's invoices",
+            test_db.backend
+        );
         let a_docs = app::entities::document::Entity::find()
             .filter(app::entities::document::COLUMN.account_id.eq(a_id))
             .all(&db)
             .await
             .expect("documents");
-        assert!(a_ids.iter().all(|id| a_docs.iter().any(|d| d.id == *id)), "{}: A saw foreign invoices", test_db.backend);
+        assert!(
+            a_ids.iter().all(|id| a_docs.iter().any(|d| d.id == *id)),
+            "{}: A saw foreign invoices",
+            test_db.backend
+        );
     }
 }
 
@@ -107,7 +148,13 @@ async fn overview_without_a_session_is_unauthorized() {
         let router = router(test_db.conn);
         let (status, _, _) = call(&router, "/api/portal/overview", None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", test_db.backend);
-        let (status, _, _) = call(&router, "/api/portal/overview", Some("settle_session=forged"), None).await;
+        let (status, _, _) = call(
+            &router,
+            "/api/portal/overview",
+            Some("settle_session=forged"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", test_db.backend);
     }
 }
@@ -119,7 +166,13 @@ async fn cross_site_post_is_refused() {
         demo::load(&db, now()).await.expect("demo");
         let (_, cookie) = session_for(&db, "C-10001").await;
         let router = router(db);
-        let (status, _, _) = call(&router, "/api/portal/sign-out", Some(&cookie), Some("https://evil.example")).await;
+        let (status, _, _) = call(
+            &router,
+            "/api/portal/sign-out",
+            Some(&cookie),
+            Some("https://evil.example"),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{}", test_db.backend);
         // The session survived the refused request.
         let (status, _, _) = call(&router, "/api/portal/overview", Some(&cookie), None).await;
@@ -132,10 +185,24 @@ async fn responses_carry_security_headers_and_are_not_cached() {
     for test_db in app::testing::databases("http_headers").await {
         let router = router(test_db.conn);
         let (_, headers, _) = call(&router, "/api/portal/overview", None, None).await;
-        assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
-        assert_eq!(headers.get(header::REFERRER_POLICY).map(|v| v.as_bytes()), Some(&b"no-referrer"[..]));
-        assert_eq!(headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-store"[..]));
-        let csp = headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert_eq!(
+            headers
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
+        assert_eq!(
+            headers.get(header::REFERRER_POLICY).map(|v| v.as_bytes()),
+            Some(&b"no-referrer"[..])
+        );
+        assert_eq!(
+            headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     }
 }

@@ -25,7 +25,9 @@ pub(crate) mod ctx {
 
     /// Who is calling, as resolved from the session cookie by the server's middleware.
     pub fn caller() -> Caller {
-        use_context::<Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned()).unwrap_or(Caller::Anonymous)
+        use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+            .unwrap_or(Caller::Anonymous)
     }
 
     /// Gives the HTTP response the status that matches the error, then passes the result on.

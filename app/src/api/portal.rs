@@ -9,12 +9,14 @@ use crate::model::portal::Overview;
 #[server(endpoint = "portal/overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     use super::ctx;
-    ctx::respond(async {
-        let state = ctx::state()?;
-        let account_id = ctx::caller().portal_account()?;
-        crate::services::portal::overview(&state.db, account_id, state.clock.today()).await
-    }
-    .await)
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let account_id = ctx::caller().portal_account()?;
+            crate::services::portal::overview(&state.db, account_id, state.clock.today()).await
+        }
+        .await,
+    )
 }
 
 /// Ends the caller's session on the server and clears the cookie.
@@ -22,17 +24,19 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     use super::ctx;
     use crate::services::sessions::{self, Caller};
-    ctx::respond(async {
-        let state = ctx::state()?;
-        match ctx::caller() {
-            Caller::Contact { session_id, .. } | Caller::Staff { session_id, .. } => {
-                sessions::revoke(&state.db, session_id, state.clock.now()).await?;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            match ctx::caller() {
+                Caller::Contact { session_id, .. } | Caller::Staff { session_id, .. } => {
+                    sessions::revoke(&state.db, session_id, state.clock.now()).await?;
+                }
+                Caller::Anonymous => {}
             }
-            Caller::Anonymous => {}
+            super::links::set_session_cookie(&state, "", true);
+            leptos_axum::redirect("/");
+            Ok(())
         }
-        super::links::set_session_cookie(&state, "", true);
-        leptos_axum::redirect("/");
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }

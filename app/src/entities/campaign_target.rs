@@ -1,8 +1,8 @@
 //! An account reached by a campaign, and how far it got.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,8 +1,8 @@
 //! People at an account who receive mail and use the portal.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

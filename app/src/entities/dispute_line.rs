@@ -1,8 +1,8 @@
 //! One annotated invoice line of a dispute. `open_line_id` is the line's id while the dispute is open and null after, so a unique index allows one open dispute per line on every database.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,8 +1,8 @@
 //! Line items of a document; quantities in thousandths.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,8 +1,8 @@
 //! Email waiting to be sent, written in the same transaction as its cause.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,8 +1,8 @@
 //! Server-side sessions; the cookie holds a secret whose SHA-256 is `id_hash`.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::enums::*;
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

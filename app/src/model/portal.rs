@@ -100,7 +100,11 @@ pub fn format_money(minor: i64, currency: &str) -> String {
         _ => "",
     };
     let amount = format!("{grouped}.{:02}", abs % 100);
-    if symbol.is_empty() { format!("{sign}{amount} {currency}") } else { format!("{sign}{symbol}{amount}") }
+    if symbol.is_empty() {
+        format!("{sign}{amount} {currency}")
+    } else {
+        format!("{sign}{symbol}{amount}")
+    }
 }
 
 #[cfg(test)]
@@ -119,10 +123,29 @@ mod tests {
     #[test]
     fn aging_buckets_follow_days_past_due() {
         let mut aging = Aging::default();
-        for (days, amount) in [(-5, 1), (0, 2), (1, 4), (30, 8), (31, 16), (60, 32), (61, 64), (90, 128), (91, 256)] {
+        for (days, amount) in [
+            (-5, 1),
+            (0, 2),
+            (1, 4),
+            (30, 8),
+            (31, 16),
+            (60, 32),
+            (61, 64),
+            (90, 128),
+            (91, 256),
+        ] {
             aging.add(days, amount);
         }
-        assert_eq!(aging, Aging { current: 3, days_1_30: 12, days_31_60: 48, days_61_90: 192, days_over_90: 256 });
+        assert_eq!(
+            aging,
+            Aging {
+                current: 3,
+                days_1_30: 12,
+                days_31_60: 48,
+                days_61_90: 192,
+                days_over_90: 256
+            }
+        );
         assert_eq!(aging.total(), 511);
     }
 }

@@ -56,12 +56,20 @@ fn OverviewView(data: Overview) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let currency = data.currency.clone();
     let invoices = StoredValue::new(data.open_invoices.clone());
-    let overdue_count = data.open_invoices.iter().filter(|i| i.days_past_due > 0).count();
+    let overdue_count = data
+        .open_invoices
+        .iter()
+        .filter(|i| i.days_past_due > 0)
+        .count();
     let total_count = data.open_invoices.len();
 
     let visible = move || {
-        let mut rows: Vec<OpenInvoice> =
-            invoices.with_value(|all| all.iter().filter(|i| !overdue_only.get() || i.days_past_due > 0).cloned().collect());
+        let mut rows: Vec<OpenInvoice> = invoices.with_value(|all| {
+            all.iter()
+                .filter(|i| !overdue_only.get() || i.days_past_due > 0)
+                .cloned()
+                .collect()
+        });
         if sort_by.get() == SortBy::AmountDesc {
             rows.sort_by(|a, b| b.open_minor.cmp(&a.open_minor).then(a.id.cmp(&b.id)));
         }
@@ -172,7 +180,11 @@ fn OverviewView(data: Overview) -> impl IntoView {
 }
 
 fn invoice_row(inv: OpenInvoice, currency: &str) -> impl IntoView + use<> {
-    let status = if inv.days_past_due > 0 { format!("{} days late", inv.days_past_due) } else { "Current".to_owned() };
+    let status = if inv.days_past_due > 0 {
+        format!("{} days late", inv.days_past_due)
+    } else {
+        "Current".to_owned()
+    };
     let late = inv.days_past_due > 0;
     view! {
         <tr class:late=late>

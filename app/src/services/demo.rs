@@ -7,11 +7,14 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait, prelude::*};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait, prelude::*,
+};
 
 use crate::entities::{
-    account, address, contact, dispute, dispute_line, dispute_message, document, document_line, payment,
-    payment_application, payment_method, promise, promise_document, supplier,
+    account, address, contact, dispute, dispute_line, dispute_message, document, document_line,
+    payment, payment_application, payment_method, promise, promise_document, supplier,
 };
 use crate::error::AppError;
 use crate::model::enums::*;
@@ -41,16 +44,56 @@ pub struct DemoSummary {
 }
 
 const COMPANIES: [&str; ACCOUNTS] = [
-    "Acme Hardware", "Blue Ridge Builders", "Cascade Foods", "Delta Marine", "Evergreen Clinics",
-    "Fairview Schools", "Granite Works", "Harbor Logistics", "Ironwood Furniture", "Juniper Labs",
-    "Keystone Auto", "Lakeside Hotels", "Maple Street Bakery", "Northstar Energy", "Oakridge Farms",
-    "Pinecrest Realty", "Quarry Stone", "Redwood Outfitters", "Summit Dental", "Tidewater Seafood",
-    "Union Printing", "Valley Vineyards", "Westgate Pharmacy", "Yellowstone Tours", "Zephyr Cycles",
-    "Alpine Dairy", "Bayview Motors", "Copperfield Mills", "Driftwood Cafe", "Eastside Plumbing",
-    "Foxglove Florists", "Golden Gate Optics", "Hillside Vets", "Indigo Textiles", "Jetstream Couriers",
-    "Kingfisher Pools", "Lighthouse Books", "Meadowbrook Golf", "Nimbus Software", "Orchard Market",
-    "Prairie Grain", "Quicksilver Labs", "Riverbend Spa", "Silverline Rail", "Timberline Lumber",
-    "Uptown Salon", "Vertex Steel", "Willow Creek Inn", "Xenon Lighting", "Yardley Paper",
+    "Acme Hardware",
+    "Blue Ridge Builders",
+    "Cascade Foods",
+    "Delta Marine",
+    "Evergreen Clinics",
+    "Fairview Schools",
+    "Granite Works",
+    "Harbor Logistics",
+    "Ironwood Furniture",
+    "Juniper Labs",
+    "Keystone Auto",
+    "Lakeside Hotels",
+    "Maple Street Bakery",
+    "Northstar Energy",
+    "Oakridge Farms",
+    "Pinecrest Realty",
+    "Quarry Stone",
+    "Redwood Outfitters",
+    "Summit Dental",
+    "Tidewater Seafood",
+    "Union Printing",
+    "Valley Vineyards",
+    "Westgate Pharmacy",
+    "Yellowstone Tours",
+    "Zephyr Cycles",
+    "Alpine Dairy",
+    "Bayview Motors",
+    "Copperfield Mills",
+    "Driftwood Cafe",
+    "Eastside Plumbing",
+    "Foxglove Florists",
+    "Golden Gate Optics",
+    "Hillside Vets",
+    "Indigo Textiles",
+    "Jetstream Couriers",
+    "Kingfisher Pools",
+    "Lighthouse Books",
+    "Meadowbrook Golf",
+    "Nimbus Software",
+    "Orchard Market",
+    "Prairie Grain",
+    "Quicksilver Labs",
+    "Riverbend Spa",
+    "Silverline Rail",
+    "Timberline Lumber",
+    "Uptown Salon",
+    "Vertex Steel",
+    "Willow Creek Inn",
+    "Xenon Lighting",
+    "Yardley Paper",
 ];
 
 const PRODUCTS: [(&str, &str, i64); 10] = [
@@ -70,13 +113,24 @@ const PRODUCTS: [(&str, &str, i64); 10] = [
 ///
 /// # Errors
 /// Database errors as `Internal`; nothing is written when any insert fails.
-pub async fn load(db: &(impl ConnectionTrait + TransactionTrait), now: DateTime<Utc>) -> Result<DemoSummary, AppError> {
+pub async fn load(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    now: DateTime<Utc>,
+) -> Result<DemoSummary, AppError> {
     let txn = db.begin().await?;
-    if let Some(existing) = supplier::Entity::find().filter(supplier::COLUMN.legal_name.eq(SUPPLIER_NAME)).one(&txn).await? {
+    if let Some(existing) = supplier::Entity::find()
+        .filter(supplier::COLUMN.legal_name.eq(SUPPLIER_NAME))
+        .one(&txn)
+        .await?
+    {
         let _ = existing;
         let contact = demo_contact(&txn).await?;
         txn.commit().await?;
-        return Ok(DemoSummary { created: false, demo_contact_id: contact.id, admin_password: None });
+        return Ok(DemoSummary {
+            created: false,
+            demo_contact_id: contact.id,
+            admin_password: None,
+        });
     }
 
     supplier::ActiveModel {
@@ -96,8 +150,24 @@ pub async fn load(db: &(impl ConnectionTrait + TransactionTrait), now: DateTime<
     .await?;
 
     let admin_password = super::tokens::new_token();
-    let admin = staff::add(&txn, ADMIN_EMAIL, "Avery Admin", StaffRole::Admin, &admin_password, now).await?;
-    staff::add(&txn, "collector@settle.test", "Casey Collector", StaffRole::Collector, &super::tokens::new_token(), now).await?;
+    let admin = staff::add(
+        &txn,
+        ADMIN_EMAIL,
+        "Avery Admin",
+        StaffRole::Admin,
+        &admin_password,
+        now,
+    )
+    .await?;
+    staff::add(
+        &txn,
+        "collector@settle.test",
+        "Casey Collector",
+        StaffRole::Collector,
+        &super::tokens::new_token(),
+        now,
+    )
+    .await?;
 
     let mut rng = StdRng::seed_from_u64(2026);
     let today = now.date_naive();
@@ -132,11 +202,19 @@ pub async fn load(db: &(impl ConnectionTrait + TransactionTrait), now: DateTime<
     let demo_contact_id = demo_contact_id.ok_or(AppError::Internal)?;
     create_promise_and_dispute(&txn, demo_contact_id, now).await?;
     txn.commit().await?;
-    Ok(DemoSummary { created: true, demo_contact_id, admin_password: Some(admin_password) })
+    Ok(DemoSummary {
+        created: true,
+        demo_contact_id,
+        admin_password: Some(admin_password),
+    })
 }
 
 async fn demo_contact(db: &impl ConnectionTrait) -> Result<contact::Model, AppError> {
-    contact::Entity::find().filter(contact::COLUMN.email.eq(DEMO_CONTACT_EMAIL)).one(db).await?.ok_or(AppError::NotFound)
+    contact::Entity::find()
+        .filter(contact::COLUMN.email.eq(DEMO_CONTACT_EMAIL))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn slug(company: &str) -> String {
@@ -152,26 +230,44 @@ async fn create_account(
     now: DateTime<Utc>,
 ) -> Result<account::Model, AppError> {
     let account = account::ActiveModel {
-        kind: Set(if is_vendor { AccountKind::Vendor } else { AccountKind::Customer }),
-        account_number: Set(format!("{}-{:05}", if is_vendor { "V" } else { "C" }, 10_001 + index)),
+        kind: Set(if is_vendor {
+            AccountKind::Vendor
+        } else {
+            AccountKind::Customer
+        }),
+        account_number: Set(format!(
+            "{}-{:05}",
+            if is_vendor { "V" } else { "C" },
+            10_001 + index
+        )),
         external_id: Set(Some(format!("demo-account-{index}"))),
         legal_name: Set(format!("{company} LLC")),
         display_name: Set(company.to_owned()),
         tin_encrypted: Set(None),
         tin_last4: Set((index % 3 != 0).then(|| format!("{:04}", 4000 + index))),
-        phone: Set(Some(format!("+1 555 01{:02} {:04}", index, 1000 + index * 7))),
+        phone: Set(Some(format!(
+            "+1 555 01{:02} {:04}",
+            index,
+            1000 + index * 7
+        ))),
         website: Set((index % 2 == 0).then(|| format!("https://{}.test", slug(company)))),
         payment_terms_days: Set(if index % 4 == 0 { 45 } else { 30 }),
         credit_limit_minor: Set(Some(2_500_000 + (index as i64) * 100_000)),
         currency: Set("USD".to_owned()),
-        preferred_payment_method: Set(Some(if index % 2 == 0 { PaymentMethodKind::Ach } else { PaymentMethodKind::Card })),
+        preferred_payment_method: Set(Some(if index % 2 == 0 {
+            PaymentMethodKind::Ach
+        } else {
+            PaymentMethodKind::Card
+        })),
         collector_id: Set(Some(collector_id)),
         status: Set(match index % 10 {
             7 => AccountStatus::Onboarding,
             9 => AccountStatus::OnHold,
             _ => AccountStatus::Active,
         }),
-        segment: Set(Some(if index % 3 == 0 { "enterprise" } else { "smb" }.to_owned())),
+        segment: Set(Some(
+            if index % 3 == 0 { "enterprise" } else { "smb" }.to_owned(),
+        )),
         verified_at: Set((index % 4 != 1).then_some(now - Duration::days(30 + index as i64 * 5))),
         version: Set(1),
         created_at: Set(now),
@@ -203,10 +299,18 @@ async fn create_account(
 
 /// Creates the account's contacts and returns the primary one's id. Every tenth account
 /// has no email address at all (direct mail), and one contact's email has bounced.
-async fn create_contacts(db: &impl ConnectionTrait, account: &account::Model, index: usize, now: DateTime<Utc>) -> Result<Option<i64>, AppError> {
+async fn create_contacts(
+    db: &impl ConnectionTrait,
+    account: &account::Model,
+    index: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
     let domain = format!("{}.test", slug(&account.display_name));
     let no_email = index % 10 == 5;
-    let people: [(&str, ContactRole, bool); 2] = [("Accounts Payable", ContactRole::Ap, true), ("Controller", ContactRole::Primary, false)];
+    let people: [(&str, ContactRole, bool); 2] = [
+        ("Accounts Payable", ContactRole::Ap, true),
+        ("Controller", ContactRole::Primary, false),
+    ];
     let mut primary = None;
     for (n, (role_name, role, is_billing)) in people.into_iter().enumerate() {
         let email = if no_email {
@@ -214,7 +318,10 @@ async fn create_contacts(db: &impl ConnectionTrait, account: &account::Model, in
         } else if index == 0 && n == 0 {
             Some(DEMO_CONTACT_EMAIL.to_owned())
         } else {
-            Some(format!("{}@{domain}", if n == 0 { "ap" } else { "controller" }))
+            Some(format!(
+                "{}@{domain}",
+                if n == 0 { "ap" } else { "controller" }
+            ))
         };
         let email_status = match (index, n) {
             (3, 0) => EmailStatus::Bounced,
@@ -264,7 +371,15 @@ async fn create_documents(
             let (sku, description, price) = PRODUCTS[rng.random_range(0..PRODUCTS.len())];
             let quantity = rng.random_range(1..=40_i64);
             let amount = price * quantity;
-            lines.push((line_no as i32 + 1, sku, description, quantity, price, amount, amount * 8 / 100));
+            lines.push((
+                line_no as i32 + 1,
+                sku,
+                description,
+                quantity,
+                price,
+                amount,
+                amount * 8 / 100,
+            ));
         }
         let subtotal: i64 = lines.iter().map(|l| l.5).sum();
         let tax: i64 = lines.iter().map(|l| l.6).sum();
@@ -292,7 +407,11 @@ async fn create_documents(
             tax_minor: Set(tax),
             open_minor: Set(open),
             disputed_minor: Set(0),
-            status: Set(if open == 0 { DocumentStatus::Paid } else { DocumentStatus::Open }),
+            status: Set(if open == 0 {
+                DocumentStatus::Paid
+            } else {
+                DocumentStatus::Open
+            }),
             file_id: Set(None),
             upload_kind: Set(None),
             created_at: Set(now),
@@ -301,30 +420,39 @@ async fn create_documents(
         }
         .insert(db)
         .await?;
-        document_line::Entity::insert_many(lines.into_iter().map(|(line_no, sku, description, quantity, price, amount, tax)| {
-            document_line::ActiveModel {
-                document_id: Set(doc.id),
-                line_no: Set(line_no),
-                sku: Set(Some(sku.to_owned())),
-                description: Set(description.to_owned()),
-                quantity_milli: Set(quantity * 1000),
-                unit_price_minor: Set(price),
-                amount_minor: Set(amount),
-                tax_minor: Set(tax),
-                ..Default::default()
-            }
-        }))
+        document_line::Entity::insert_many(lines.into_iter().map(
+            |(line_no, sku, description, quantity, price, amount, tax)| {
+                document_line::ActiveModel {
+                    document_id: Set(doc.id),
+                    line_no: Set(line_no),
+                    sku: Set(Some(sku.to_owned())),
+                    description: Set(description.to_owned()),
+                    quantity_milli: Set(quantity * 1000),
+                    unit_price_minor: Set(price),
+                    amount_minor: Set(amount),
+                    tax_minor: Set(tax),
+                    ..Default::default()
+                }
+            },
+        ))
         .exec(db)
         .await?;
         if paid > 0 {
-            let received = (issue_date + Duration::days(20)).and_hms_opt(15, 0, 0).map(|t| t.and_utc()).unwrap_or(now);
+            let received = (issue_date + Duration::days(20))
+                .and_hms_opt(15, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now);
             let payment = payment::ActiveModel {
                 account_id: Set(account.id),
                 external_id: Set(Some(format!("demo-payment-{number}"))),
                 provider: Set(PaymentProvider::Erp),
                 provider_event_id: Set(None),
                 provider_ref: Set(Some(format!("CHK{}", 500_000 + index * 100 + n))),
-                method: Set(if n % 2 == 0 { PaymentChannel::Check } else { PaymentChannel::Ach }),
+                method: Set(if n % 2 == 0 {
+                    PaymentChannel::Check
+                } else {
+                    PaymentChannel::Ach
+                }),
                 amount_minor: Set(paid),
                 unapplied_minor: Set(0),
                 currency: Set(account.currency.clone()),
@@ -347,9 +475,18 @@ async fn create_documents(
         }
     }
     let others = [
-        (DocumentKind::Statement, format!("STM-{}-{}", 10_001 + index, today.format("%Y%m"))),
-        (DocumentKind::PurchaseOrder, format!("PO-{}-X", 7000 + index)),
-        (DocumentKind::BillOfLading, format!("BOL-{}-1", 30_000 + index)),
+        (
+            DocumentKind::Statement,
+            format!("STM-{}-{}", 10_001 + index, today.format("%Y%m")),
+        ),
+        (
+            DocumentKind::PurchaseOrder,
+            format!("PO-{}-X", 7000 + index),
+        ),
+        (
+            DocumentKind::BillOfLading,
+            format!("BOL-{}-1", 30_000 + index),
+        ),
     ];
     for (kind, number) in others {
         if kind != DocumentKind::Statement && index % 5 != 0 {
@@ -382,8 +519,15 @@ async fn create_documents(
 }
 
 /// One open promise and one open dispute on the demo contact's account.
-async fn create_promise_and_dispute(db: &impl ConnectionTrait, contact_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
-    let contact = contact::Entity::find_by_id(contact_id).one(db).await?.ok_or(AppError::NotFound)?;
+async fn create_promise_and_dispute(
+    db: &impl ConnectionTrait,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let contact = contact::Entity::find_by_id(contact_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let open: Vec<document::Model> = document::Entity::find()
         .filter(document::COLUMN.account_id.eq(contact.account_id))
         .filter(document::COLUMN.kind.eq(DocumentKind::Invoice))

@@ -4,7 +4,10 @@
 //! conditional UPDATE, so a link is exchanged for at most one session.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait, prelude::*};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait, prelude::*,
+};
 
 use crate::entities::{account, contact, magic_link};
 use crate::error::AppError;
@@ -38,7 +41,10 @@ pub async fn issue(
     creator: Creator,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    let contact = contact::Entity::find_by_id(contact_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let contact = contact::Entity::find_by_id(contact_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let token = new_token();
     magic_link::ActiveModel {
         token_hash: Set(hash_token(&token)),
@@ -64,12 +70,22 @@ pub async fn issue(
 ///
 /// # Errors
 /// Database errors as `Internal`.
-pub async fn describe(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> Result<Option<LinkPreview>, AppError> {
+pub async fn describe(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<LinkPreview>, AppError> {
     let Some(link) = usable(db, token, now).await? else {
         return Ok(None);
     };
-    let contact = contact::Entity::find_by_id(link.contact_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let account = account::Entity::find_by_id(link.account_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let contact = contact::Entity::find_by_id(link.contact_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let account = account::Entity::find_by_id(link.account_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Some(LinkPreview {
         company: account.display_name,
         masked_email: contact.email.as_deref().map(mask_email).unwrap_or_default(),
@@ -83,7 +99,11 @@ pub async fn describe(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>
 /// # Errors
 /// `NotFound` for every link that cannot be used, including one consumed a moment ago
 /// by a concurrent request.
-pub async fn consume(db: &(impl ConnectionTrait + TransactionTrait), token: &str, now: DateTime<Utc>) -> Result<String, AppError> {
+pub async fn consume(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
     let hash = hash_token(token);
     let txn = db.begin().await?;
     let claimed = magic_link::Entity::update_many()
@@ -97,13 +117,29 @@ pub async fn consume(db: &(impl ConnectionTrait + TransactionTrait), token: &str
     if claimed.rows_affected != 1 {
         return Err(AppError::NotFound);
     }
-    let link = magic_link::Entity::find().filter(magic_link::COLUMN.token_hash.eq(hash)).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let secret = sessions::open_contact_session(&txn, link.contact_id, link.account_id, link.purpose, link.scope, now).await?;
+    let link = magic_link::Entity::find()
+        .filter(magic_link::COLUMN.token_hash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let secret = sessions::open_contact_session(
+        &txn,
+        link.contact_id,
+        link.account_id,
+        link.purpose,
+        link.scope,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(secret)
 }
 
-async fn usable(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>) -> Result<Option<magic_link::Model>, AppError> {
+async fn usable(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<magic_link::Model>, AppError> {
     Ok(magic_link::Entity::find()
         .filter(magic_link::COLUMN.token_hash.eq(hash_token(token)))
         .filter(magic_link::COLUMN.consumed_at.is_null())

@@ -12,12 +12,27 @@ use crate::model::portal::{Aging, OpenInvoice, Overview};
 ///
 /// # Errors
 /// `NotFound` if the account does not exist; database errors as `Internal`.
-pub async fn overview(db: &impl ConnectionTrait, account_id: i64, today: NaiveDate) -> Result<Overview, AppError> {
-    let account = account::Entity::find_by_id(account_id).one(db).await?.ok_or(AppError::NotFound)?;
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    today: NaiveDate,
+) -> Result<Overview, AppError> {
+    let account = account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let open = document::Entity::find()
         .filter(document::COLUMN.account_id.eq(account_id))
-        .filter(document::COLUMN.kind.is_in([DocumentKind::Invoice, DocumentKind::CreditMemo]))
-        .filter(document::COLUMN.status.is_in([DocumentStatus::Open, DocumentStatus::PaymentPending]))
+        .filter(
+            document::COLUMN
+                .kind
+                .is_in([DocumentKind::Invoice, DocumentKind::CreditMemo]),
+        )
+        .filter(
+            document::COLUMN
+                .status
+                .is_in([DocumentStatus::Open, DocumentStatus::PaymentPending]),
+        )
         .filter(document::COLUMN.open_minor.ne(0))
         .order_by_asc(document::COLUMN.due_date)
         .order_by_asc(document::COLUMN.id)

@@ -44,7 +44,11 @@ impl Caller {
     /// `Unauthorized` unless the caller is a contact with a full portal session.
     pub fn portal_account(&self) -> Result<i64, AppError> {
         match self {
-            Caller::Contact { account_id, purpose: LinkPurpose::Portal, .. } => Ok(*account_id),
+            Caller::Contact {
+                account_id,
+                purpose: LinkPurpose::Portal,
+                ..
+            } => Ok(*account_id),
             _ => Err(AppError::Unauthorized),
         }
     }
@@ -86,8 +90,16 @@ pub async fn open_contact_session(
 ///
 /// # Errors
 /// The database could not be read.
-pub async fn resolve(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>) -> Result<Caller, AppError> {
-    let Some(row) = session::Entity::find().filter(session::COLUMN.id_hash.eq(hash_token(secret))).one(db).await? else {
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Caller, AppError> {
+    let Some(row) = session::Entity::find()
+        .filter(session::COLUMN.id_hash.eq(hash_token(secret)))
+        .one(db)
+        .await?
+    else {
         return Ok(Caller::Anonymous);
     };
     let idle = match row.principal_kind {
@@ -106,9 +118,13 @@ pub async fn resolve(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>
     }
     let caller = match row.principal_kind {
         PrincipalKind::Contact => match (row.contact_id, row.account_id, row.purpose) {
-            (Some(contact_id), Some(account_id), Some(purpose)) => {
-                Caller::Contact { session_id: row.id, contact_id, account_id, purpose, scope: row.scope }
-            }
+            (Some(contact_id), Some(account_id), Some(purpose)) => Caller::Contact {
+                session_id: row.id,
+                contact_id,
+                account_id,
+                purpose,
+                scope: row.scope,
+            },
             _ => Caller::Anonymous,
         },
         PrincipalKind::Staff => Caller::Anonymous,
@@ -120,7 +136,11 @@ pub async fn resolve(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>
 ///
 /// # Errors
 /// The database could not be written.
-pub async fn revoke(db: &impl ConnectionTrait, session_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::COLUMN.id.eq(session_id))

@@ -1,7 +1,7 @@
 //! Staff users: created from the command line or by an admin, signed in with a password.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, SaltString};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
 
@@ -27,16 +27,29 @@ pub async fn add(
 ) -> Result<staff_user::Model, AppError> {
     let email = email.trim().to_ascii_lowercase();
     if !looks_like_email(&email) {
-        return Err(AppError::validation("email", "enter an email address like name@example.com"));
+        return Err(AppError::validation(
+            "email",
+            "enter an email address like name@example.com",
+        ));
     }
     if name.trim().is_empty() {
         return Err(AppError::validation("name", "enter a name"));
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::validation("password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+        return Err(AppError::validation(
+            "password",
+            format!("use at least {MIN_PASSWORD_LEN} characters"),
+        ));
     }
-    if staff_user::Entity::find().filter(staff_user::COLUMN.email.eq(email.clone())).one(db).await?.is_some() {
-        return Err(AppError::Conflict(format!("a staff user with the email {email} already exists")));
+    if staff_user::Entity::find()
+        .filter(staff_user::COLUMN.email.eq(email.clone()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "a staff user with the email {email} already exists"
+        )));
     }
     let password_hash = hash_password(password)?;
     Ok(staff_user::ActiveModel {
@@ -66,10 +79,13 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         tracing::error!(%err, "salt encoding failed");
         AppError::Internal
     })?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|err| {
-        tracing::error!(%err, "password hashing failed");
-        AppError::Internal
-    })
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|err| {
+            tracing::error!(%err, "password hashing failed");
+            AppError::Internal
+        })
 }
 
 /// A deliberately loose check: one `@`, something before it, a dot after it, no spaces.
@@ -80,7 +96,9 @@ pub fn looks_like_email(email: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !email.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+                && !email
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>')
                 && !domain.contains('@')
         }
         None => false,
