@@ -307,3 +307,82 @@ async fn a_pay_link_session_cannot_see_the_portal() {
         );
     }
 }
+
+#[tokio::test]
+async fn purging_removes_only_what_ended_over_a_day_ago() {
+    for test_db in app::testing::databases("sessions_purge").await {
+        let db = &test_db.conn;
+        let c = contact_on_new_account(db, "L-7").await;
+        let old = sessions::open_contact_session(
+            db,
+            c.id,
+            c.account_id,
+            LinkPurpose::Portal,
+            None,
+            now() - Duration::days(3),
+        )
+        .await
+        .expect("open");
+        let fresh = sessions::open_contact_session(
+            db,
+            c.id,
+            c.account_id,
+            LinkPurpose::Portal,
+            None,
+            now(),
+        )
+        .await
+        .expect("open");
+        let stale_link = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now() - Duration::days(2),
+        )
+        .await
+        .expect("issue");
+        let live_link = magic_links::issue(
+            db,
+            c.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            SYSTEM,
+            now(),
+        )
+        .await
+        .expect("issue");
+
+        let removed = sessions::purge_expired(db, now()).await.expect("purge");
+        assert_eq!(removed, 2, "{}", test_db.backend);
+        assert_eq!(
+            sessions::resolve(db, &old, now()).await.expect("resolve"),
+            Caller::Anonymous
+        );
+        assert!(
+            matches!(
+                sessions::resolve(db, &fresh, now()).await.expect("resolve"),
+                Caller::Contact { .. }
+            ),
+            "{}",
+            test_db.backend
+        );
+        assert!(
+            magic_links::describe(db, &stale_link, now())
+                .await
+                .expect("describe")
+                .is_none()
+        );
+        assert!(
+            magic_links::describe(db, &live_link, now())
+                .await
+                .expect("describe")
+                .is_some(),
+            "{}",
+            test_db.backend
+        );
+    }
+}

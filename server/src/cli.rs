@@ -247,6 +247,7 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .build();
+    crate::workers::spawn(db.clone(), clock.clone());
     let state = crate::web::state(db, leptos_options, clock, &config.public_url);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)

@@ -148,3 +148,26 @@ pub async fn revoke(
         .await?;
     Ok(())
 }
+
+/// Deletes sessions and magic links that ended more than a day ago; returns how many rows went.
+///
+/// # Errors
+/// The database could not be written.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, AppError> {
+    use crate::entities::magic_link;
+    let cutoff = now - Duration::days(1);
+    let sessions = session::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(session::COLUMN.expires_at.lt(cutoff))
+                .add(session::COLUMN.revoked_at.lt(cutoff))
+                .add(session::COLUMN.last_seen_at.lt(cutoff)),
+        )
+        .exec(db)
+        .await?;
+    let links = magic_link::Entity::delete_many()
+        .filter(magic_link::COLUMN.expires_at.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(sessions.rows_affected + links.rows_affected)
+}
