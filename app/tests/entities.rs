@@ -390,6 +390,8 @@ fn magic_link(contact_id: i64, account_id: i64, token_hash: &str) -> magic_link:
         expires_at: ts(60 * 24 * 7),
         consumed_at: Some(ts(5)),
         revoked_at: Some(ts(6)),
+        code_hash: Some("c0de".to_owned()),
+        code_attempts: 2,
     }
 }
 
@@ -1695,6 +1697,7 @@ async fn migrated_schema_matches_every_entity() {
             entity_shape(payment_method::Entity, backend),
             entity_shape(promise::Entity, backend),
             entity_shape(promise_document::Entity, backend),
+            entity_shape(rate_limit::Entity, backend),
             entity_shape(reminder_rule::Entity, backend),
             entity_shape(reminder_step::Entity, backend),
             entity_shape(reminder_touch::Entity, backend),

@@ -27,6 +27,7 @@ mod m20261123_000005_promises_disputes;
 mod m20261123_000006_access;
 mod m20261123_000007_audit_messages_tasks;
 mod m20261123_000008_automation;
+mod m20261123_000009_rate_limits_and_codes;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_access::Migration),
             Box::new(m20261123_000007_audit_messages_tasks::Migration),
             Box::new(m20261123_000008_automation::Migration),
+            Box::new(m20261123_000009_rate_limits_and_codes::Migration),
         ]
     }
 }

@@ -30,6 +30,7 @@ const GROUPS: &[&[&str]] = &[
         "campaigns",
         "campaign_targets",
     ],
+    &["rate_limits"],
 ];
 
 /// The bookkeeping table of sea-orm-migration, which `down` leaves in place.

@@ -22,6 +22,9 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// SHA-256 of the one-time code sent beside the link, for another device.
+    pub code_hash: Option<String>,
+    pub code_attempts: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

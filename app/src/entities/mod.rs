@@ -20,6 +20,7 @@ pub mod payment_link;
 pub mod payment_method;
 pub mod promise;
 pub mod promise_document;
+pub mod rate_limit;
 pub mod reminder_rule;
 pub mod reminder_step;
 pub mod reminder_touch;

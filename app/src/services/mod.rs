@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod magic_links;
 pub mod portal;
+pub mod rate_limit;
 pub mod sessions;
 pub mod staff;
 pub mod tokens;
