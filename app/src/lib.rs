@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />
-                    <Route path=path!("/staff") view=pages::staff::StaffHomePage />
+                    <Route path=path!("/staff") view=pages::staff::StaffHomePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

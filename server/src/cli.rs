@@ -263,7 +263,7 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         "Settle is listening on http://{} (public URL {})",
         config.site_addr, config.public_url
     );
-    axum::serve(listener, router.into_make_service())
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

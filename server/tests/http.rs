@@ -206,3 +206,63 @@ async fn responses_carry_security_headers_and_are_not_cached() {
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     }
 }
+
+async fn staff_cookie(router: &axum::Router, email: &str, password: &str) -> String {
+    let body = format!("email={}&password={}", email.replace('@', "%40"), password.replace(' ', "+"));
+    let req = Request::post("/api/staff/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(sessions::COOKIE))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned());
+    cookie.unwrap_or_else(|| panic!("no session cookie after staff sign-in ({})", res.status()))
+}
+
+#[tokio::test]
+async fn only_collectors_and_admins_may_revoke_a_contacts_access() {
+    use app::model::enums::StaffRole;
+    use app::services::staff;
+    for test_db in app::testing::databases("http_staff_roles").await {
+        let db = test_db.conn;
+        demo::load(&db, now()).await.expect("demo");
+        let (_, contact_cookie) = session_for(&db, "C-10001").await;
+        staff::add(&db, "viewer@example.com", "Vic", StaffRole::Viewer, "viewer password 1", now()).await.expect("viewer");
+        staff::add(&db, "coll@example.com", "Col", StaffRole::Collector, "collector password 1", now()).await.expect("collector");
+        let router = router(db.clone());
+        let contact = app::entities::contact::Entity::find()
+            .filter(app::entities::contact::COLUMN.email.eq(demo::DEMO_CONTACT_EMAIL))
+            .one(&db)
+            .await
+            .ok()
+            .flatten()
+            .expect("demo contact");
+        let path = "/api/staff/contacts/revoke-access";
+        let body = format!("contact_id={}", contact.id);
+        let post = |cookie: Option<String>| {
+            let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            router.clone().oneshot(req.body(Body::from(body.clone())).expect("request"))
+        };
+
+        assert_eq!(post(None).await.expect("response").status(), StatusCode::UNAUTHORIZED, "{}", test_db.backend);
+        assert_eq!(post(Some(contact_cookie.clone())).await.expect("response").status(), StatusCode::UNAUTHORIZED);
+        let viewer = staff_cookie(&router, "viewer@example.com", "viewer password 1").await;
+        assert_eq!(post(Some(viewer)).await.expect("response").status(), StatusCode::FORBIDDEN, "{}", test_db.backend);
+        // The refused attempts changed nothing.
+        let (status, _, _) = call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let collector = staff_cookie(&router, "coll@example.com", "collector password 1").await;
+        assert_eq!(post(Some(collector)).await.expect("response").status(), StatusCode::OK, "{}", test_db.backend);
+        let (status, _, _) = call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}: the contact's session ended", test_db.backend);
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod links;
 pub mod portal;
+pub mod staff;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
@@ -28,6 +29,13 @@ pub(crate) mod ctx {
         use_context::<Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>().cloned())
             .unwrap_or(Caller::Anonymous)
+    }
+
+    /// The client's address as the listener saw it ("unknown" when not served over TCP).
+    pub fn client_ip() -> String {
+        use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip().to_string()))
+            .unwrap_or_else(|| "unknown".to_owned())
     }
 
     /// Gives the HTTP response the status that matches the error, then passes the result on.

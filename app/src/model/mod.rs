@@ -2,3 +2,4 @@
 
 pub mod enums;
 pub mod portal;
+pub mod staff;

@@ -172,3 +172,19 @@ mod tests {
         assert_eq!(mask_email("nonsense"), "•••");
     }
 }
+
+/// Revokes every unused link of a contact and ends their sessions: staff asked for it,
+/// or the contact's email changed.
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn revoke_for_contact(db: &impl ConnectionTrait, contact_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    magic_link::Entity::update_many()
+        .col_expr(magic_link::Column::RevokedAt, Expr::value(now))
+        .filter(magic_link::COLUMN.contact_id.eq(contact_id))
+        .filter(magic_link::COLUMN.consumed_at.is_null())
+        .filter(magic_link::COLUMN.revoked_at.is_null())
+        .exec(db)
+        .await?;
+    sessions::revoke_all(db, crate::model::enums::PrincipalKind::Contact, contact_id, now).await
+}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
 
-use crate::entities::session;
+use crate::entities::{session, staff_user};
 use crate::error::AppError;
 use crate::model::enums::{LinkPurpose, PrincipalKind, StaffRole};
 use crate::services::tokens::{hash_token, new_token};
@@ -38,6 +38,18 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The staff user, when their role is at least `min` (admin > collector > viewer).
+    ///
+    /// # Errors
+    /// `Unauthorized` when not signed in as staff, `Forbidden` when the role is too low.
+    pub fn staff(&self, min: StaffRole) -> Result<(i64, StaffRole), AppError> {
+        match self {
+            Caller::Staff { staff_user_id, role, .. } if role_rank(*role) >= role_rank(min) => Ok((*staff_user_id, *role)),
+            Caller::Staff { .. } => Err(AppError::Forbidden),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+
     /// The account a portal contact may see; anything else is not signed in to the portal.
     ///
     /// # Errors
@@ -51,6 +63,14 @@ impl Caller {
             } => Ok(*account_id),
             _ => Err(AppError::Unauthorized),
         }
+    }
+}
+
+fn role_rank(role: StaffRole) -> u8 {
+    match role {
+        StaffRole::Viewer => 0,
+        StaffRole::Collector => 1,
+        StaffRole::Admin => 2,
     }
 }
 
@@ -84,6 +104,49 @@ pub async fn open_contact_session(
     .insert(db)
     .await?;
     Ok(secret)
+}
+
+/// Opens a session for a staff user and returns the cookie secret.
+///
+/// # Errors
+/// The database refused the insert.
+pub async fn open_staff_session(db: &impl ConnectionTrait, staff_user_id: i64, now: DateTime<Utc>) -> Result<String, AppError> {
+    let secret = new_token();
+    session::ActiveModel {
+        id_hash: Set(hash_token(&secret)),
+        principal_kind: Set(PrincipalKind::Staff),
+        contact_id: Set(None),
+        account_id: Set(None),
+        staff_user_id: Set(Some(staff_user_id)),
+        purpose: Set(None),
+        scope: Set(None),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + ABSOLUTE),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(secret)
+}
+
+/// Ends every open session of a contact or staff user.
+///
+/// # Errors
+/// The database could not be written.
+pub async fn revoke_all(db: &impl ConnectionTrait, kind: PrincipalKind, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let owner = match kind {
+        PrincipalKind::Contact => session::COLUMN.contact_id.eq(id),
+        PrincipalKind::Staff => session::COLUMN.staff_user_id.eq(id),
+    };
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(owner)
+        .filter(session::COLUMN.revoked_at.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Resolves a cookie secret to the caller, ending sessions that idled out.
@@ -127,7 +190,16 @@ pub async fn resolve(
             },
             _ => Caller::Anonymous,
         },
-        PrincipalKind::Staff => Caller::Anonymous,
+        PrincipalKind::Staff => {
+            let user = match row.staff_user_id {
+                Some(id) => staff_user::Entity::find_by_id(id).one(db).await?,
+                None => None,
+            };
+            match user {
+                Some(user) if user.active => Caller::Staff { session_id: row.id, staff_user_id: user.id, role: user.role },
+                _ => Caller::Anonymous,
+            }
+        }
     };
     Ok(caller)
 }
