@@ -1,12 +1,16 @@
 // How the browser tests reach Settle: the environment of the server under test, and
 // the `settle` command line run against the same database.
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 export const DATABASE = process.env.E2E_DATABASE === "postgres" ? "postgres" : "sqlite";
 const DATA_DIR = path.resolve(__dirname, ".data", DATABASE);
+/** Where the SMTP sink beside the server under test saves what it receives. */
+export const MAIL_DIR = path.join(DATA_DIR, "mail");
+export const SMTP_PORT = Number(process.env.E2E_SMTP_PORT ?? 2626);
 const ROOT = path.resolve(__dirname, "..");
 
 function postgresUrl(): string {
@@ -26,6 +30,9 @@ export function serverEnv(): Record<string, string> {
     LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
     LEPTOS_SITE_ROOT: path.join(ROOT, "target", "site"),
     SETTLE_PUBLIC_URL: BASE_URL,
+    SETTLE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
+    E2E_MAIL_DIR: MAIL_DIR,
+    E2E_SMTP_PORT: String(SMTP_PORT),
     SETTLE_SECRET_KEY: "5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e0000",
     RUST_LOG: "warn",
   };
@@ -34,6 +41,37 @@ export function serverEnv(): Record<string, string> {
 /** Runs the `settle` binary with the server's environment and returns its output. */
 export function settle(...args: string[]): string {
   return execFileSync(path.join(ROOT, "target", "debug", "settle"), args, { env: serverEnv(), encoding: "utf8" });
+}
+
+/** Runs `settle` with `input` on standard input. */
+export function settleWithInput(input: string, ...args: string[]): string {
+  return execFileSync(path.join(ROOT, "target", "debug", "settle"), args, { env: serverEnv(), encoding: "utf8", input });
+}
+
+/** A message the SMTP sink received, as it saved it. */
+export interface Mail {
+  file: string;
+  rcpt_tos: string[];
+  message_id: string;
+  subject: string;
+  text: string;
+  html: string | null;
+}
+
+/** Every message the sink has received for `to`, oldest first. */
+export function mailTo(to: string): Mail[] {
+  if (!fs.existsSync(MAIL_DIR)) return [];
+  return fs
+    .readdirSync(MAIL_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(MAIL_DIR, f), "utf8")) }) as Mail)
+    .filter((m) => m.rcpt_tos.some((r) => r.toLowerCase() === to.toLowerCase()));
+}
+
+/** The links to this Settle in a message's text part. */
+export function linksIn(mail: Mail): string[] {
+  return mail.text.match(new RegExp(`${BASE_URL}/l/[A-Za-z0-9_-]+`, "g")) ?? [];
 }
 
 /** A fresh magic link for a contact, as staff would send it. */

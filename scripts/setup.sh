@@ -41,3 +41,15 @@ if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node
   say "installing the end-to-end test packages (npm ci)"
   (cd end2end && npm ci --no-audit --no-fund)
 fi
+
+# The mail tests run a real SMTP server (server/tests/smtp_sink.py) on aiosmtpd from PyPI.
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  say "installing aiosmtpd (the SMTP server of the mail tests)"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-pip
+  fi
+  # Debian's own Python refuses plain pip installs (PEP 668); then the second form.
+  python3 -m pip install --quiet aiosmtpd ||
+    python3 -m pip install --quiet --break-system-packages aiosmtpd
+fi

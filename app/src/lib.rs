@@ -42,9 +42,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The Content-Security-Policy of a page: scripts only with this response's nonce (and what
+/// they load), WebAssembly allowed, nothing framed, forms only to ourselves.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
     // Effects run only in the browser: this marks the moment the page became interactive.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -62,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::home::HomePage />
                     <Route path=path!("/portal") view=pages::portal::OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
+                    <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />
                     <Route path=path!("/staff") view=pages::staff::StaffHomePage ssr=SsrMode::Async />

@@ -58,6 +58,7 @@ async fn fresh_sqlite() -> DatabaseConnection {
         .await
         .expect("sqlite in memory");
     db::migrate(&conn).await.expect("migrate sqlite");
+    seed(&conn).await;
     conn
 }
 
@@ -65,7 +66,15 @@ async fn fresh_postgres(name: &str) -> Option<DatabaseConnection> {
     let url = postgres_url(name).await?;
     let conn = db::connect(&url).await.expect("postgres test database");
     db::migrate(&conn).await.expect("migrate postgres");
+    seed(&conn).await;
     Some(conn)
+}
+
+/// What `settle` puts in every database at start-up besides the schema.
+async fn seed(conn: &DatabaseConnection) {
+    crate::services::templates::seed_defaults(conn, chrono::Utc::now())
+        .await
+        .expect("seed templates");
 }
 
 /// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.

@@ -83,7 +83,7 @@ async fn describing_a_link_does_not_consume_it() {
         let secret = magic_links::consume(db, &token, now())
             .await
             .expect("still usable after GETs");
-        let caller = sessions::resolve(db, &secret, now())
+        let caller = sessions::resolve(db, &secret.secret, now())
             .await
             .expect("resolve");
         assert!(
@@ -296,7 +296,7 @@ async fn a_pay_link_session_cannot_see_the_portal() {
         let secret = magic_links::consume(db, &token, now())
             .await
             .expect("consume");
-        let caller = sessions::resolve(db, &secret, now())
+        let caller = sessions::resolve(db, &secret.secret, now())
             .await
             .expect("resolve");
         assert_eq!(

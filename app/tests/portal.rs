@@ -36,6 +36,7 @@ async fn new_account(db: &DatabaseConnection, number: &str) -> account::Model {
 }
 
 /// A document due `days_past_due` days before today.
+#[allow(clippy::too_many_arguments)] // one argument per column the tests vary
 async fn new_doc(
     db: &DatabaseConnection,
     account_id: i64,

@@ -112,10 +112,13 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     let db = app::db::connect(&config.database_url)
         .await
         .map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     app::db::migrate(&db)
         .await
         .map_err(|e| format!("migrating the database failed: {e}"))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    app::services::templates::seed_defaults(&db, clock.now())
+        .await
+        .map_err(|e| format!("seeding the email templates failed: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
         Command::Migrate => {
@@ -247,7 +250,9 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .build();
-    crate::workers::spawn(db.clone(), clock.clone());
+    let mailer =
+        crate::mailer::Mailer::from_config(&config).map_err(|e| format!("SETTLE_SMTP_URL: {e}"))?;
+    crate::workers::spawn(db.clone(), clock.clone(), mailer);
     let state = crate::web::state(db, leptos_options, clock, &config.public_url);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
@@ -263,10 +268,13 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         "Settle is listening on http://{} (public URL {})",
         config.site_addr, config.public_url
     );
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| format!("the server stopped: {e}"))
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("the server stopped: {e}"))
 }

@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod mailer;
 pub mod web;
 pub mod workers;

@@ -6,12 +6,16 @@ use std::time::Duration;
 use app::services::sessions;
 use app::state::Clock;
 use sea_orm::DatabaseConnection;
+use tokio::task::JoinHandle;
+
+use crate::mailer::Mailer;
 
 /// How often ended sessions and links are cleared away.
 const PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// Starts the workers; they stop when the process does.
-pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>) {
+pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
+    spawn_mail_delivery(db.clone(), clock.clone(), mailer);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
@@ -23,4 +27,33 @@ pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>) {
             }
         }
     });
+}
+
+/// Delivers the outbox: a run every `poll_every` of the mailer's options, at once when
+/// [`Mailer::wake`] is called, and straight again after a full batch.
+pub fn spawn_mail_delivery(
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    mailer: Mailer,
+) -> JoinHandle<()> {
+    tracing::info!(to = %mailer.describe(), "delivering email");
+    tokio::spawn(async move {
+        let batch = usize::try_from(mailer.options().batch).unwrap_or(usize::MAX);
+        loop {
+            match mailer.deliver_due(&db, clock.as_ref()).await {
+                Ok(report) if report.claimed > 0 => {
+                    tracing::info!(?report, "delivered email");
+                    if report.claimed >= batch {
+                        continue;
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%err, "claiming email to deliver failed; will retry"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(mailer.options().poll_every) => {}
+                () = mailer.woken() => {}
+            }
+        }
+    })
 }

@@ -72,7 +72,10 @@ async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
     let secret = magic_links::consume(db, &token, now())
         .await
         .expect("consume link");
-    (account.id, format!("{}={secret}", sessions::COOKIE))
+    (
+        account.id,
+        format!("{}={}", sessions::COOKIE, secret.secret),
+    )
 }
 
 async fn call(
@@ -208,7 +211,11 @@ async fn responses_carry_security_headers_and_are_not_cached() {
 }
 
 async fn staff_cookie(router: &axum::Router, email: &str, password: &str) -> String {
-    let body = format!("email={}&password={}", email.replace('@', "%40"), password.replace(' ', "+"));
+    let body = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
     let req = Request::post("/api/staff/sign-in")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
@@ -232,11 +239,33 @@ async fn only_collectors_and_admins_may_revoke_a_contacts_access() {
         let db = test_db.conn;
         demo::load(&db, now()).await.expect("demo");
         let (_, contact_cookie) = session_for(&db, "C-10001").await;
-        staff::add(&db, "viewer@example.com", "Vic", StaffRole::Viewer, "viewer password 1", now()).await.expect("viewer");
-        staff::add(&db, "coll@example.com", "Col", StaffRole::Collector, "collector password 1", now()).await.expect("collector");
+        staff::add(
+            &db,
+            "viewer@example.com",
+            "Vic",
+            StaffRole::Viewer,
+            "viewer password 1",
+            now(),
+        )
+        .await
+        .expect("viewer");
+        staff::add(
+            &db,
+            "coll@example.com",
+            "Col",
+            StaffRole::Collector,
+            "collector password 1",
+            now(),
+        )
+        .await
+        .expect("collector");
         let router = router(db.clone());
         let contact = app::entities::contact::Entity::find()
-            .filter(app::entities::contact::COLUMN.email.eq(demo::DEMO_CONTACT_EMAIL))
+            .filter(
+                app::entities::contact::COLUMN
+                    .email
+                    .eq(demo::DEMO_CONTACT_EMAIL),
+            )
             .one(&db)
             .await
             .ok()
@@ -245,24 +274,102 @@ async fn only_collectors_and_admins_may_revoke_a_contacts_access() {
         let path = "/api/staff/contacts/revoke-access";
         let body = format!("contact_id={}", contact.id);
         let post = |cookie: Option<String>| {
-            let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut req = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             if let Some(c) = cookie {
                 req = req.header(header::COOKIE, c);
             }
-            router.clone().oneshot(req.body(Body::from(body.clone())).expect("request"))
+            router
+                .clone()
+                .oneshot(req.body(Body::from(body.clone())).expect("request"))
         };
 
-        assert_eq!(post(None).await.expect("response").status(), StatusCode::UNAUTHORIZED, "{}", test_db.backend);
-        assert_eq!(post(Some(contact_cookie.clone())).await.expect("response").status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            post(None).await.expect("response").status(),
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            test_db.backend
+        );
+        assert_eq!(
+            post(Some(contact_cookie.clone()))
+                .await
+                .expect("response")
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
         let viewer = staff_cookie(&router, "viewer@example.com", "viewer password 1").await;
-        assert_eq!(post(Some(viewer)).await.expect("response").status(), StatusCode::FORBIDDEN, "{}", test_db.backend);
+        assert_eq!(
+            post(Some(viewer)).await.expect("response").status(),
+            StatusCode::FORBIDDEN,
+            "{}",
+            test_db.backend
+        );
         // The refused attempts changed nothing.
-        let (status, _, _) = call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
+        let (status, _, _) =
+            call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
         assert_eq!(status, StatusCode::OK);
 
         let collector = staff_cookie(&router, "coll@example.com", "collector password 1").await;
-        assert_eq!(post(Some(collector)).await.expect("response").status(), StatusCode::OK, "{}", test_db.backend);
-        let (status, _, _) = call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}: the contact's session ended", test_db.backend);
+        assert_eq!(
+            post(Some(collector)).await.expect("response").status(),
+            StatusCode::OK,
+            "{}",
+            test_db.backend
+        );
+        let (status, _, _) =
+            call(&router, "/api/portal/overview", Some(&contact_cookie), None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{}: the contact's session ended",
+            test_db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_csp_matching_their_scripts() {
+    for test_db in app::testing::databases("http_csp_nonce").await {
+        let router = router(test_db.conn);
+        let res = router
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body =
+            String::from_utf8_lossy(&res.into_body().collect().await.expect("body").to_bytes())
+                .into_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce in the CSP");
+        assert!(nonce.len() >= 16, "{csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(
+            body.contains(&format!("nonce=\"{nonce}\"")),
+            "the page's scripts carry the nonce"
+        );
+        // A second response gets a different nonce.
+        let again = router
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let csp2 = again
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_ne!(csp, csp2);
     }
 }

@@ -1,4 +1,5 @@
-//! Magic links: describing one (safe for link scanners) and opening it (the button's POST).
+//! Magic links and the portal's front door: describing a link (safe for link scanners),
+//! opening it (the button's POST), asking for a sign-in link, and signing in with a code.
 
 use leptos::prelude::*;
 
@@ -18,21 +19,85 @@ pub async fn describe_link(token: String) -> Result<Option<LinkPreview>, AppErro
     )
 }
 
-/// Consumes the link, opens a session and sends the contact to the portal.
+/// Consumes the link, opens a session and sends the contact to the page of its purpose.
 #[server(endpoint = "links/open")]
 pub async fn open_link(token: String) -> Result<(), AppError> {
     use super::ctx;
     ctx::respond(
         async {
             let state = ctx::state()?;
-            let secret =
+            let opened =
                 crate::services::magic_links::consume(&state.db, &token, state.clock.now()).await?;
-            set_session_cookie(&state, &secret, false);
-            leptos_axum::redirect("/portal");
+            set_session_cookie(&state, &opened.secret, false);
+            leptos_axum::redirect(landing(opened.purpose));
             Ok(())
         }
         .await,
     )
+}
+
+/// Mails a sign-in link and code if the address is known. The answer is the same either way.
+#[server(endpoint = "portal/request-link")]
+pub async fn request_sign_in_link(email: String) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::services::sign_in;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let now = state.clock.now();
+            let email = sign_in::admit_request(&state.db, &email, &ctx::client_ip(), now).await?;
+            // The lookup and the mail happen after the answer, so its timing says nothing.
+            let (db, public_url) = (state.db.clone(), state.settings.public_url.clone());
+            tokio::spawn(async move {
+                if let Err(err) = sign_in::send_links(&db, &public_url, &email, now).await {
+                    tracing::error!(%err, "sending sign-in links failed");
+                }
+            });
+            leptos_axum::redirect("/portal/sign-in?sent=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs in with the one-time code from the sign-in email.
+#[server(endpoint = "portal/redeem-code")]
+pub async fn redeem_sign_in_code(email: String, code: String) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::services::{magic_links, rate_limit};
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let now = state.clock.now();
+            if !rate_limit::hit(
+                &state.db,
+                &format!("code:ip:{}", ctx::client_ip()),
+                rate_limit::STAFF_SIGN_IN,
+                now,
+            )
+            .await?
+            {
+                return Err(AppError::RateLimited);
+            }
+            let opened = magic_links::redeem_code(&state.db, &email, &code, now).await?;
+            set_session_cookie(&state, &opened.secret, false);
+            leptos_axum::redirect(landing(opened.purpose));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Where a freshly opened session of each purpose starts.
+#[cfg(feature = "ssr")]
+fn landing(purpose: crate::model::enums::LinkPurpose) -> &'static str {
+    use crate::model::enums::LinkPurpose;
+    match purpose {
+        LinkPurpose::Portal | LinkPurpose::VerifyContact => "/portal",
+        LinkPurpose::WrongPerson => "/portal/wrong-person",
+        LinkPurpose::Profile => "/portal/profile",
+        LinkPurpose::Pay => "/portal/pay",
+    }
 }
 
 /// Sets (or, with `clear`, removes) the session cookie on the response.

@@ -34,7 +34,12 @@ pub(crate) mod ctx {
     /// The client's address as the listener saw it ("unknown" when not served over TCP).
     pub fn client_ip() -> String {
         use_context::<Parts>()
-            .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip().to_string()))
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|ci| ci.0.ip().to_string())
+            })
             .unwrap_or_else(|| "unknown".to_owned())
     }
 

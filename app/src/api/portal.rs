@@ -40,3 +40,46 @@ pub async fn sign_out() -> Result<(), AppError> {
         .await,
     )
 }
+
+/// The contact who followed a "not the right person" link names who should get our mail.
+#[server(endpoint = "portal/wrong-person")]
+pub async fn report_wrong_person(
+    name: String,
+    email: String,
+    role: crate::model::enums::ContactRole,
+    note: Option<String>,
+) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::model::enums::LinkPurpose;
+    use crate::model::portal::WrongPersonReport;
+    use crate::services::sessions::Caller;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let Caller::Contact {
+                contact_id,
+                purpose: LinkPurpose::WrongPerson | LinkPurpose::Portal,
+                ..
+            } = ctx::caller()
+            else {
+                return Err(AppError::Unauthorized);
+            };
+            let report = WrongPersonReport {
+                name,
+                email,
+                role,
+                note,
+            };
+            crate::services::contacts::report_wrong_person(
+                &state.db,
+                &state.settings.public_url,
+                contact_id,
+                &report,
+                state.clock.now(),
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::enums::{DocumentStatus, LinkPurpose};
+use super::enums::{ContactRole, DocumentStatus, LinkPurpose};
 
 /// Open balance split by days past due.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,15 @@ pub struct LinkPreview {
     pub purpose: LinkPurpose,
 }
 
+/// "Not the right person? Tell us who is": the person who should get our mail instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrongPersonReport {
+    pub name: String,
+    pub email: String,
+    pub role: ContactRole,
+    pub note: Option<String>,
+}
+
 /// Formats minor units as an amount with thousands separators: `-1234567` → `-12,345.67`,
 /// prefixed with the currency's symbol where one is well known.
 pub fn format_money(minor: i64, currency: &str) -> String {
@@ -88,7 +97,7 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     let units = (abs / 100).to_string();
     let mut grouped = String::with_capacity(units.len() + units.len() / 3);
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

@@ -3,8 +3,10 @@
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::portal::{SignOut, get_overview};
+use crate::api::links::{RedeemSignInCode, RequestSignInLink};
+use crate::api::portal::{ReportWrongPerson, SignOut, get_overview};
 use crate::components::aging_chart::AgingChart;
 use crate::error::AppError;
 use crate::model::portal::{OpenInvoice, Overview, format_money};
@@ -201,14 +203,114 @@ fn invoice_row(inv: OpenInvoice, currency: &str) -> impl IntoView + use<> {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let request = ServerAction::<RequestSignInLink>::new();
+    let redeem = ServerAction::<RedeemSignInCode>::new();
+    let query = use_query_map();
+    let sent =
+        move || query.read().get("sent").is_some() || matches!(request.value().get(), Some(Ok(())));
+    let typed_email = move || request.input().get().map(|i| i.email).unwrap_or_default();
+    let request_error = move || {
+        request.value().get().and_then(Result::err).map(|err| match err {
+        AppError::RateLimited => "You asked for several links in a short time. Please wait an hour, or use the newest email.".to_owned(),
+        AppError::Validation { message, .. } => message,
+        other => other.to_string(),
+    })
+    };
+    let redeem_error = move || {
+        redeem
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|err| match err {
+                AppError::RateLimited => "Too many tries. Please wait a few minutes.".to_owned(),
+                _ => "That code did not work. Check it, or ask for a new email.".to_owned(),
+            })
+    };
     view! {
         <Title text="Sign in" />
         <section class="panel narrow">
             <h1>"Sign in to your account"</h1>
-            <p>
-                "Customers sign in with the link in the latest email or letter from us — no password needed. "
-                "Asking for a fresh link by email opens here with the access release; until then, ask your collector to send one."
-            </p>
+            <p>"No password: we email you a link that signs you in. It works once, for 15 minutes."</p>
+            <ActionForm action=request attr:class="stack">
+                <label for="sign-in-email">"Your email address"</label>
+                <input id="sign-in-email" type="email" name="email" autocomplete="email" required
+                    aria-describedby="sign-in-email-error" />
+                <p id="sign-in-email-error" class="field-error" role="alert">{request_error}</p>
+                <button class="button primary" type="submit" disabled=move || request.pending().get()>
+                    {move || if request.pending().get() { "Sending…" } else { "Email me a link" }}
+                </button>
+            </ActionForm>
+        </section>
+        <Show when=sent>
+            <section class="panel narrow" data-testid="link-sent">
+                <h2>"Check your email"</h2>
+                <p role="status">"If that address belongs to one of our customers, a sign-in link is on its way. "
+                    "It also holds a code, if you would rather type it here:"</p>
+                <ActionForm action=redeem attr:class="stack">
+                    <label for="code-email">"Email address"</label>
+                    <input id="code-email" type="email" name="email" autocomplete="email" required prop:value=typed_email />
+                    <label for="code">"Code from the email"</label>
+                    <input id="code" name="code" autocomplete="one-time-code" inputmode="text" placeholder="ABCD-EFGH" required
+                        aria-describedby="code-error" />
+                    <p id="code-error" class="field-error" role="alert">{redeem_error}</p>
+                    <button class="button" type="submit">"Sign in with the code"</button>
+                </ActionForm>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+pub fn WrongPersonPage() -> impl IntoView {
+    let report = ServerAction::<ReportWrongPerson>::new();
+    let error_for = move |field: &'static str| {
+        move || match report.value().get() {
+            Some(Err(AppError::Validation { field: f, message })) if f == field => Some(message),
+            _ => None,
+        }
+    };
+    let other_error = move || match report.value().get() {
+        Some(Err(AppError::Unauthorized)) => {
+            Some("This page needs the link from our email. Please open it again.".to_owned())
+        }
+        Some(Err(AppError::Validation { .. })) | Some(Ok(())) | None => None,
+        Some(Err(other)) => Some(other.to_string()),
+    };
+    let done = move || matches!(report.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Tell us who should get these" />
+        <section class="panel narrow">
+            <Show
+                when=done
+                fallback=move || view! {
+                    <h1>"Who should receive these?"</h1>
+                    <p>"Thanks for telling us. Who at your company should get our invoices and statements?"</p>
+                    <ActionForm action=report attr:class="stack">
+                        <label for="wp-name">"Name"</label>
+                        <input id="wp-name" name="name" autocomplete="off" required maxlength="200" />
+                        <p class="field-error" role="alert">{error_for("name")}</p>
+                        <label for="wp-email">"Email"</label>
+                        <input id="wp-email" type="email" name="email" autocomplete="off" required />
+                        <p class="field-error" role="alert">{error_for("email")}</p>
+                        <label for="wp-role">"Their role"</label>
+                        <select id="wp-role" name="role">
+                            <option value="ap" selected=true>"Accounts payable"</option>
+                            <option value="billing">"Billing"</option>
+                            <option value="primary">"Primary contact"</option>
+                            <option value="other">"Other"</option>
+                        </select>
+                        <label for="wp-note">"Note (optional)"</label>
+                        <textarea id="wp-note" name="note" rows="3" maxlength="2000"></textarea>
+                        <p class="field-error" role="alert">{error_for("note")}{other_error}</p>
+                        <button class="button primary" type="submit" disabled=move || report.pending().get()>"Send"</button>
+                    </ActionForm>
+                }
+            >
+                <h1>"Thank you"</h1>
+                <p role="status" data-testid="wrong-person-done">
+                    "We have asked them to confirm their address, and our team will update our records."
+                </p>
+            </Show>
         </section>
     }
 }

@@ -12,11 +12,19 @@ use crate::error::AppError;
 pub fn StaffSignInPage() -> impl IntoView {
     let sign_in = ServerAction::<StaffSignIn>::new();
     let message = move || {
-        sign_in.value().get().and_then(Result::err).map(|err| match err {
-            AppError::RateLimited => "Too many attempts from here. Wait a few minutes and try again.".to_owned(),
-            AppError::Unauthorized => "That email and password do not match an active staff account.".to_owned(),
-            other => other.to_string(),
-        })
+        sign_in
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|err| match err {
+                AppError::RateLimited => {
+                    "Too many attempts from here. Wait a few minutes and try again.".to_owned()
+                }
+                AppError::Unauthorized => {
+                    "That email and password do not match an active staff account.".to_owned()
+                }
+                other => other.to_string(),
+            })
     };
     view! {
         <Title text="Staff sign-in" />

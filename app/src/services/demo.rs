@@ -244,17 +244,19 @@ async fn create_account(
         legal_name: Set(format!("{company} LLC")),
         display_name: Set(company.to_owned()),
         tin_encrypted: Set(None),
-        tin_last4: Set((index % 3 != 0).then(|| format!("{:04}", 4000 + index))),
+        tin_last4: Set((!index.is_multiple_of(3)).then(|| format!("{:04}", 4000 + index))),
         phone: Set(Some(format!(
             "+1 555 01{:02} {:04}",
             index,
             1000 + index * 7
         ))),
-        website: Set((index % 2 == 0).then(|| format!("https://{}.test", slug(company)))),
-        payment_terms_days: Set(if index % 4 == 0 { 45 } else { 30 }),
+        website: Set(index
+            .is_multiple_of(2)
+            .then(|| format!("https://{}.test", slug(company)))),
+        payment_terms_days: Set(if index.is_multiple_of(4) { 45 } else { 30 }),
         credit_limit_minor: Set(Some(2_500_000 + (index as i64) * 100_000)),
         currency: Set("USD".to_owned()),
-        preferred_payment_method: Set(Some(if index % 2 == 0 {
+        preferred_payment_method: Set(Some(if index.is_multiple_of(2) {
             PaymentMethodKind::Ach
         } else {
             PaymentMethodKind::Card
@@ -266,7 +268,12 @@ async fn create_account(
             _ => AccountStatus::Active,
         }),
         segment: Set(Some(
-            if index % 3 == 0 { "enterprise" } else { "smb" }.to_owned(),
+            if index.is_multiple_of(3) {
+                "enterprise"
+            } else {
+                "smb"
+            }
+            .to_owned(),
         )),
         verified_at: Set((index % 4 != 1).then_some(now - Duration::days(30 + index as i64 * 5))),
         version: Set(1),
@@ -489,7 +496,7 @@ async fn create_documents(
         ),
     ];
     for (kind, number) in others {
-        if kind != DocumentKind::Statement && index % 5 != 0 {
+        if kind != DocumentKind::Statement && !index.is_multiple_of(5) {
             continue;
         }
         document::ActiveModel {

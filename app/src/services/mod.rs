@@ -1,10 +1,16 @@
 //! Server-side services: plain async functions over `&impl ConnectionTrait`, so they run
 //! inside or outside a transaction and are tested without HTTP.
 
+pub mod audit;
+pub mod contacts;
 pub mod demo;
 pub mod magic_links;
+pub mod mail;
+pub mod outbox;
 pub mod portal;
 pub mod rate_limit;
 pub mod sessions;
+pub mod sign_in;
 pub mod staff;
+pub mod templates;
 pub mod tokens;

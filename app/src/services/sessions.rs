@@ -44,7 +44,11 @@ impl Caller {
     /// `Unauthorized` when not signed in as staff, `Forbidden` when the role is too low.
     pub fn staff(&self, min: StaffRole) -> Result<(i64, StaffRole), AppError> {
         match self {
-            Caller::Staff { staff_user_id, role, .. } if role_rank(*role) >= role_rank(min) => Ok((*staff_user_id, *role)),
+            Caller::Staff {
+                staff_user_id,
+                role,
+                ..
+            } if role_rank(*role) >= role_rank(min) => Ok((*staff_user_id, *role)),
             Caller::Staff { .. } => Err(AppError::Forbidden),
             _ => Err(AppError::Unauthorized),
         }
@@ -110,7 +114,11 @@ pub async fn open_contact_session(
 ///
 /// # Errors
 /// The database refused the insert.
-pub async fn open_staff_session(db: &impl ConnectionTrait, staff_user_id: i64, now: DateTime<Utc>) -> Result<String, AppError> {
+pub async fn open_staff_session(
+    db: &impl ConnectionTrait,
+    staff_user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
     let secret = new_token();
     session::ActiveModel {
         id_hash: Set(hash_token(&secret)),
@@ -135,7 +143,12 @@ pub async fn open_staff_session(db: &impl ConnectionTrait, staff_user_id: i64, n
 ///
 /// # Errors
 /// The database could not be written.
-pub async fn revoke_all(db: &impl ConnectionTrait, kind: PrincipalKind, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    kind: PrincipalKind,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let owner = match kind {
         PrincipalKind::Contact => session::COLUMN.contact_id.eq(id),
         PrincipalKind::Staff => session::COLUMN.staff_user_id.eq(id),
@@ -196,7 +209,11 @@ pub async fn resolve(
                 None => None,
             };
             match user {
-                Some(user) if user.active => Caller::Staff { session_id: row.id, staff_user_id: user.id, role: user.role },
+                Some(user) if user.active => Caller::Staff {
+                    session_id: row.id,
+                    staff_user_id: user.id,
+                    role: user.role,
+                },
                 _ => Caller::Anonymous,
             }
         }

@@ -119,9 +119,17 @@ const MAX_LOCK: Duration = Duration::hours(1);
 ///
 /// # Errors
 /// `Unauthorized` for any refusal; database errors as `Internal`.
-pub async fn sign_in(db: &impl ConnectionTrait, email: &str, password: &str, now: DateTime<Utc>) -> Result<String, AppError> {
+pub async fn sign_in(
+    db: &impl ConnectionTrait,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
     let email = email.trim().to_ascii_lowercase();
-    let user = staff_user::Entity::find().filter(staff_user::COLUMN.email.eq(email)).one(db).await?;
+    let user = staff_user::Entity::find()
+        .filter(staff_user::COLUMN.email.eq(email))
+        .one(db)
+        .await?;
     let Some(user) = user else {
         // Spend the same time as a real check so timing does not reveal unknown addresses.
         let _ = verify_password(password, dummy_hash());
@@ -137,14 +145,21 @@ pub async fn sign_in(db: &impl ConnectionTrait, email: &str, password: &str, now
     }
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
-        .col_expr(staff_user::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            staff_user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(staff_user::COLUMN.id.eq(user.id))
         .exec(db)
         .await?;
     sessions::open_staff_session(db, user.id, now).await
 }
 
-async fn record_failure(db: &impl ConnectionTrait, user: &staff_user::Model, now: DateTime<Utc>) -> Result<(), AppError> {
+async fn record_failure(
+    db: &impl ConnectionTrait,
+    user: &staff_user::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let failures = user.failed_logins + 1;
     let locked_until = (failures >= FREE_ATTEMPTS).then(|| {
         let doublings = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(0).min(6);
@@ -164,16 +179,34 @@ async fn record_failure(db: &impl ConnectionTrait, user: &staff_user::Model, now
 ///
 /// # Errors
 /// `Validation` on `current_password` when it is wrong, on `new_password` when it is too short.
-pub async fn change_password(db: &impl ConnectionTrait, staff_user_id: i64, current: &str, new: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    let user = staff_user::Entity::find_by_id(staff_user_id).one(db).await?.ok_or(AppError::NotFound)?;
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    staff_user_id: i64,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let user = staff_user::Entity::find_by_id(staff_user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !verify_password(current, &user.password_hash) {
-        return Err(AppError::validation("current_password", "this is not your current password"));
+        return Err(AppError::validation(
+            "current_password",
+            "this is not your current password",
+        ));
     }
     if new.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::validation("new_password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+        return Err(AppError::validation(
+            "new_password",
+            format!("use at least {MIN_PASSWORD_LEN} characters"),
+        ));
     }
     staff_user::Entity::update_many()
-        .col_expr(staff_user::Column::PasswordHash, Expr::value(hash_password(new)?))
+        .col_expr(
+            staff_user::Column::PasswordHash,
+            Expr::value(hash_password(new)?),
+        )
         .col_expr(staff_user::Column::UpdatedAt, Expr::value(now))
         .filter(staff_user::COLUMN.id.eq(user.id))
         .exec(db)
@@ -189,5 +222,9 @@ fn dummy_hash() -> &'static str {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }

@@ -1,0 +1,103 @@
+//! The audit log: every change to master data appends an event whose hash covers its
+//! content and the previous event's hash, so any edit behind Settle's back breaks the chain.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement, prelude::*,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entities::audit_event;
+use crate::error::AppError;
+use crate::model::enums::{ActorKind, Channel};
+
+/// The hash the first event chains to.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<i64>,
+    pub channel: Channel,
+    pub account_id: Option<i64>,
+    pub entity: &'a str,
+    pub entity_id: Option<i64>,
+    pub field: Option<&'a str>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// Appends one event to the chain. Call it inside the transaction of the change itself.
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<audit_event::Model, AppError> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Serialise appenders so two transactions never chain to the same predecessor.
+        db.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(7401)",
+        ))
+        .await?;
+    }
+    let prev_hash = audit_event::Entity::find()
+        .order_by_desc(audit_event::COLUMN.id)
+        .limit(1)
+        .one(db)
+        .await?
+        .map_or_else(|| GENESIS.to_owned(), |e| e.hash);
+    let mut event = audit_event::Model {
+        id: 0,
+        // PostgreSQL keeps microseconds: hash what will be read back.
+        occurred_at: now.trunc_subsecs(6),
+        actor_kind: change.actor_kind,
+        actor_id: change.actor_id,
+        channel: change.channel,
+        account_id: change.account_id,
+        entity: change.entity.to_owned(),
+        entity_id: change.entity_id,
+        field: change.field.map(str::to_owned),
+        old_value: change.old_value,
+        new_value: change.new_value,
+        request_id: None,
+        client_ip: None,
+        prev_hash,
+        hash: String::new(),
+    };
+    event.hash = hash_of(&event);
+    let mut active: audit_event::ActiveModel = event.into();
+    active.id = sea_orm::ActiveValue::NotSet;
+    Ok(active.insert(db).await?)
+}
+
+/// The hash of an event's content and its predecessor's hash.
+pub fn hash_of(e: &audit_event::Model) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "\u{0}".to_owned());
+    let id = |v: Option<i64>| v.map_or_else(|| "\u{0}".to_owned(), |n| n.to_string());
+    let parts = [
+        e.prev_hash.clone(),
+        e.occurred_at.to_rfc3339(),
+        e.actor_kind.to_string(),
+        id(e.actor_id),
+        e.channel.to_string(),
+        id(e.account_id),
+        e.entity.clone(),
+        id(e.entity_id),
+        opt(&e.field),
+        opt(&e.old_value),
+        opt(&e.new_value),
+        opt(&e.request_id),
+        opt(&e.client_ip),
+    ];
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}

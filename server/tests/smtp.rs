@@ -1,0 +1,549 @@
+//! Mail delivery over real SMTP: each test starts `smtp_sink.py` (aiosmtpd) on a free
+//! local port and drives the `Mailer` against it, on every test database. The sink
+//! refuses recipients starting with `bounce` (550) and `later` (451).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use app::entities::{account, contact, outbox_email, task};
+use app::model::enums::*;
+use app::services::{magic_links, mail, templates};
+use app::state::{Clock, FixedClock};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use lettre::message::Mailbox;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter};
+use server::mailer::{DeliveryReport, Mailer, MailerOptions};
+
+const PUBLIC_URL: &str = "http://settle.test";
+const FROM: &str = "Northwind Billing <billing@northwind.test>";
+const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn from() -> Mailbox {
+    FROM.parse().expect("sender")
+}
+
+fn options() -> MailerOptions {
+    MailerOptions {
+        lease: Duration::minutes(5),
+        smtp_timeout: std::time::Duration::from_secs(10),
+        send_timeout: std::time::Duration::from_secs(15),
+        ..MailerOptions::default()
+    }
+}
+
+/// A directory of its own under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "settle-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `smtp_sink.py`, killed when dropped.
+struct Sink {
+    _child: tokio::process::Child,
+    port: u16,
+    dir: TempDir,
+}
+
+impl Sink {
+    async fn start(name: &str) -> Sink {
+        let dir = TempDir::new(name);
+        // The OS picks a free port; the sink binds it right after.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = tokio::process::Command::new("python3")
+            .arg(SINK)
+            .arg(port.to_string())
+            .arg(&dir.0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs the SMTP sink");
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Sink {
+                    _child: child,
+                    port,
+                    dir,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the SMTP sink exited ({status}); is aiosmtpd installed (scripts/setup.sh)?"
+                );
+            }
+            // Readiness polling, bounded: at most 400 × 25 ms.
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the SMTP sink did not accept connections on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn mailer(&self) -> Mailer {
+        Mailer::smtp(&self.url(), from(), options()).expect("SMTP mailer")
+    }
+
+    /// Every message the sink accepted with this Message-ID, decoded by Python's email package.
+    fn received(&self, message_id: &str) -> Vec<serde_json::Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir.0)
+            .expect("sink directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                serde_json::from_str::<serde_json::Value>(
+                    &std::fs::read_to_string(p).expect("sink file"),
+                )
+                .expect("sink JSON")
+            })
+            .filter(|m| m["message_id"].as_str() == Some(message_id))
+            .collect()
+    }
+}
+
+async fn contact_with_email(db: &DatabaseConnection, number: &str, email: &str) -> contact::Model {
+    let account = account::ActiveModel {
+        kind: Set(AccountKind::Customer),
+        account_number: Set(number.to_owned()),
+        legal_name: Set(format!("{number} Inc.")),
+        display_name: Set(format!("{number} Company")),
+        payment_terms_days: Set(30),
+        currency: Set("USD".to_owned()),
+        status: Set(AccountStatus::Active),
+        version: Set(1),
+        created_at: Set(now()),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("account");
+    contact::ActiveModel {
+        account_id: Set(account.id),
+        name: Set("Pat Payables".to_owned()),
+        email: Set(Some(email.to_owned())),
+        role: Set(ContactRole::Ap),
+        is_primary_billing: Set(true),
+        email_status: Set(EmailStatus::Verified),
+        version: Set(1),
+        created_at: Set(now()),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("contact")
+}
+
+/// Seeds the templates and queues a `verify_contact` email to a new contact with `email`.
+async fn queue_email(
+    db: &DatabaseConnection,
+    number: &str,
+    email: &str,
+) -> (contact::Model, String) {
+    templates::seed_defaults(db, now()).await.expect("seed");
+    let c = contact_with_email(db, number, email).await;
+    let message_id = mail::send_to_contact(
+        db,
+        PUBLIC_URL,
+        c.id,
+        "verify_contact",
+        serde_json::json!({ "link": format!("{PUBLIC_URL}/verify/{number}") }),
+        now(),
+    )
+    .await
+    .expect("queue");
+    (c, message_id)
+}
+
+async fn row(db: &DatabaseConnection, message_id: &str) -> outbox_email::Model {
+    outbox_email::Entity::find()
+        .filter(outbox_email::COLUMN.message_id.eq(message_id))
+        .one(db)
+        .await
+        .expect("query")
+        .expect("outbox row")
+}
+
+/// The token of the first `{PUBLIC_URL}/l/<token>` link in `body`.
+fn link_token(body: &str) -> String {
+    let prefix = format!("{PUBLIC_URL}/l/");
+    let start = body.find(&prefix).expect("a magic link") + prefix.len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn a_delivered_message_has_its_stored_id_both_parts_and_a_working_footer_link() {
+    let sink = Sink::start("smtp-delivered").await;
+    let mailer = sink.mailer();
+    for test_db in app::testing::databases("smtp_delivered").await {
+        let db = &test_db.conn;
+        let clock = FixedClock::at(now());
+        let (c, message_id) = queue_email(db, "SM-1", "pat@sm-1.test").await;
+        let stored = row(db, &message_id).await;
+
+        let report = mailer.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(
+            report,
+            DeliveryReport {
+                claimed: 1,
+                sent: 1,
+                ..DeliveryReport::default()
+            },
+            "{}",
+            test_db.backend
+        );
+        let received = sink.received(&message_id);
+        assert_eq!(received.len(), 1, "{}", test_db.backend);
+        let m = &received[0];
+        assert_eq!(m["message_id"], message_id.as_str());
+        assert_eq!(m["from"], FROM, "{}", test_db.backend);
+        assert_eq!(m["mail_from"], "billing@northwind.test");
+        assert_eq!(m["to"], "pat@sm-1.test");
+        assert_eq!(m["rcpt_tos"], serde_json::json!(["pat@sm-1.test"]));
+        assert_eq!(m["subject"], stored.subject.as_str());
+        assert_eq!(
+            m["subject"],
+            "Please confirm your email address for SM-1 Company"
+        );
+        assert_eq!(m["content_type"], "multipart/alternative");
+        let text = m["text"].as_str().expect("a text part");
+        let html = m["html"].as_str().expect("an HTML part");
+        assert!(text.contains("Hello Pat Payables,"), "{text}");
+        assert!(
+            text.contains(&format!("{PUBLIC_URL}/verify/SM-1")),
+            "{text}"
+        );
+        assert!(
+            text.contains("Not the right person for these? Tell us who is."),
+            "{text}"
+        );
+        assert!(html.contains("<p>Hello Pat Payables,</p>"), "{html}");
+        assert!(html.contains("Not the right person for these?"), "{html}");
+        let token = link_token(&text[text.find("-- ").expect("footer")..]);
+        assert_eq!(
+            link_token(&html[html.find("<hr>").expect("footer")..]),
+            token
+        );
+        let preview = magic_links::describe(db, &token, clock.now())
+            .await
+            .expect("describe")
+            .expect("the wrong-person link opens");
+        assert_eq!(
+            preview.purpose,
+            LinkPurpose::WrongPerson,
+            "{}",
+            test_db.backend
+        );
+        assert_eq!(preview.company, "SM-1 Company");
+
+        let sent = row(db, &message_id).await;
+        assert_eq!(sent.status, OutboxStatus::Sent, "{}", test_db.backend);
+        assert_eq!(sent.sent_at, Some(now()));
+        assert_eq!(sent.to_contact_id, Some(c.id));
+        assert_eq!(
+            mailer.deliver_due(db, &clock).await.expect("deliver"),
+            DeliveryReport::default(),
+            "{}: nothing left",
+            test_db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_550_marks_the_contact_bounced_the_row_dead_and_opens_a_task() {
+    let sink = Sink::start("smtp-bounce").await;
+    let mailer = sink.mailer();
+    for test_db in app::testing::databases("smtp_bounce").await {
+        let db = &test_db.conn;
+        let clock = FixedClock::at(now());
+        let (c, message_id) = queue_email(db, "SM-2", "bounce-pat@sm-2.test").await;
+
+        let report = mailer.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(
+            report,
+            DeliveryReport {
+                claimed: 1,
+                bounced: 1,
+                ..DeliveryReport::default()
+            },
+            "{}",
+            test_db.backend
+        );
+        assert!(sink.received(&message_id).is_empty());
+        let dead = row(db, &message_id).await;
+        assert_eq!(dead.status, OutboxStatus::Dead, "{}", test_db.backend);
+        assert_eq!(dead.attempts, 1);
+        let error = dead.last_error.clone().unwrap_or_default();
+        assert!(
+            error.contains("550") && error.contains("no such user"),
+            "{error}"
+        );
+
+        let contact = contact::Entity::find_by_id(c.id)
+            .one(db)
+            .await
+            .expect("query")
+            .expect("contact");
+        assert_eq!(
+            contact.email_status,
+            EmailStatus::Bounced,
+            "{}",
+            test_db.backend
+        );
+        let tasks = task::Entity::find()
+            .filter(task::COLUMN.account_id.eq(c.account_id))
+            .all(db)
+            .await
+            .expect("tasks");
+        assert_eq!(tasks.len(), 1, "{}", test_db.backend);
+        assert_eq!(tasks[0].kind, TaskKind::Bounce);
+        assert_eq!(tasks[0].status, TaskStatus::Open);
+        assert!(
+            tasks[0].title.contains("bounce-pat@sm-2.test"),
+            "{}",
+            tasks[0].title
+        );
+        assert_eq!(
+            app::services::outbox::list_dead(db)
+                .await
+                .expect("dead")
+                .len(),
+            1
+        );
+        clock.advance(Duration::days(1));
+        assert_eq!(
+            mailer.deliver_due(db, &clock).await.expect("deliver"),
+            DeliveryReport::default(),
+            "{}: a bounced email is not retried",
+            test_db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_451_or_a_refused_connection_is_retried_later() {
+    let sink = Sink::start("smtp-later").await;
+    let mailer = sink.mailer();
+    // A port nobody listens on: connection refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let refused = Mailer::smtp(&format!("smtp://127.0.0.1:{closed}"), from(), options())
+        .expect("SMTP mailer");
+    for test_db in app::testing::databases("smtp_later").await {
+        let db = &test_db.conn;
+        let clock = FixedClock::at(now());
+        let (c, message_id) = queue_email(db, "SM-3", "later-pat@sm-3.test").await;
+
+        let report = mailer.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(
+            report,
+            DeliveryReport {
+                claimed: 1,
+                retrying: 1,
+                ..DeliveryReport::default()
+            },
+            "{}",
+            test_db.backend
+        );
+        let pending = row(db, &message_id).await;
+        assert_eq!(pending.status, OutboxStatus::Pending, "{}", test_db.backend);
+        assert_eq!(pending.attempts, 1);
+        assert!(pending.next_attempt_at > now(), "{}", test_db.backend);
+        assert_eq!(pending.next_attempt_at, now() + Duration::seconds(30));
+        assert_eq!(pending.claimed_until, None);
+        let error = pending.last_error.clone().unwrap_or_default();
+        assert!(error.contains("451"), "{error}");
+        let contact = contact::Entity::find_by_id(c.id)
+            .one(db)
+            .await
+            .expect("query")
+            .expect("contact");
+        assert_eq!(
+            contact.email_status,
+            EmailStatus::Verified,
+            "{}",
+            test_db.backend
+        );
+        assert!(
+            task::Entity::find()
+                .all(db)
+                .await
+                .expect("tasks")
+                .is_empty(),
+            "{}",
+            test_db.backend
+        );
+        assert_eq!(
+            mailer.deliver_due(db, &clock).await.expect("deliver"),
+            DeliveryReport::default(),
+            "{}: not due before the backoff",
+            test_db.backend
+        );
+
+        clock.advance(Duration::seconds(30));
+        let report = refused.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(report.retrying, 1, "{}: {report:?}", test_db.backend);
+        let pending = row(db, &message_id).await;
+        assert_eq!(pending.status, OutboxStatus::Pending, "{}", test_db.backend);
+        assert_eq!(pending.attempts, 2);
+        assert_eq!(pending.next_attempt_at, clock.now() + Duration::seconds(60));
+    }
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_process_is_delivered_once_after_its_lease() {
+    let sink = Sink::start("smtp-crash").await;
+    for test_db in app::testing::databases("smtp_crash_safety").await {
+        let db = &test_db.conn;
+        let clock = FixedClock::at(now());
+        let (_, message_id) = queue_email(db, "SM-4", "pat@sm-4.test").await;
+
+        // Process A claims the row, then dies before sending anything.
+        let dying = sink.mailer();
+        let claimed = dying.claim(db, &clock).await.expect("claim");
+        assert_eq!(claimed.len(), 1, "{}", test_db.backend);
+        drop(dying);
+
+        // Process B finds nothing while A's lease runs…
+        let survivor = sink.mailer();
+        assert_eq!(
+            survivor.deliver_due(db, &clock).await.expect("deliver"),
+            DeliveryReport::default(),
+            "{}",
+            test_db.backend
+        );
+        // …and delivers the row once the lease has passed.
+        clock.advance(options().lease);
+        let report = survivor.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(
+            report,
+            DeliveryReport {
+                claimed: 1,
+                sent: 1,
+                ..DeliveryReport::default()
+            },
+            "{}",
+            test_db.backend
+        );
+        clock.advance(Duration::days(1));
+        assert_eq!(
+            survivor.deliver_due(db, &clock).await.expect("deliver"),
+            DeliveryReport::default(),
+            "{}: sent once",
+            test_db.backend
+        );
+        assert_eq!(sink.received(&message_id).len(), 1, "{}", test_db.backend);
+        assert_eq!(row(db, &message_id).await.status, OutboxStatus::Sent);
+    }
+}
+
+/// Collects what the tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn without_smtp_mail_is_written_as_eml_files_and_its_links_are_logged() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // The test runs on one thread, so this subscriber sees the mailer's events.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    for test_db in app::testing::databases("smtp_eml_files").await {
+        let db = &test_db.conn;
+        let data_dir = TempDir::new("eml");
+        let outbox_dir = data_dir.0.join("outbox");
+        let mailer = Mailer::files(&outbox_dir, from(), options());
+        let clock = FixedClock::at(now());
+        let (_, message_id) = queue_email(db, "SM-5", "pat@sm-5.test").await;
+
+        let report = mailer.deliver_due(db, &clock).await.expect("deliver");
+        assert_eq!(report.sent, 1, "{}: {report:?}", test_db.backend);
+        let path: &Path = &outbox_dir.join(server::mailer::eml_file_name(&message_id));
+        let eml = std::fs::read_to_string(path).expect("the .eml file");
+        assert!(eml.contains(&format!("Message-ID: {message_id}")), "{eml}");
+        assert!(eml.contains("To: pat@sm-5.test"), "{eml}");
+        assert!(eml.contains("multipart/alternative"), "{eml}");
+        assert_eq!(
+            std::fs::read_dir(&outbox_dir).expect("outbox dir").count(),
+            1,
+            "{}",
+            test_db.backend
+        );
+        assert_eq!(row(db, &message_id).await.status, OutboxStatus::Sent);
+
+        let text = row(db, &message_id).await.body_text;
+        let token = link_token(&text[text.find("-- ").expect("footer")..]);
+        let logged = logs.text();
+        assert!(
+            logged.contains(&format!("{PUBLIC_URL}/l/{token}")),
+            "{}: the wrong-person link is logged: {logged}",
+            test_db.backend
+        );
+        assert!(
+            logged.contains(&format!("{PUBLIC_URL}/verify/SM-5")),
+            "{logged}"
+        );
+    }
+}
