@@ -1,6 +1,11 @@
 import { test, expect, type Page } from "@playwright/test";
 import { DEMO_CONTACT, linksIn, mailTo, settleWithInput, type Mail } from "../settle";
 
+/** Waits until the page is interactive (the wasm has hydrated it). */
+async function ready(page: Page) {
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+}
+
 /** Waits for a new message to `to` (beyond the `before` already there) and returns it. */
 async function nextMail(to: string, before: number): Promise<Mail> {
   await expect.poll(() => mailTo(to).length, { timeout: 20_000, message: `mail to ${to}` }).toBeGreaterThan(before);
@@ -10,6 +15,7 @@ async function nextMail(to: string, before: number): Promise<Mail> {
 async function requestLink(page: Page, email: string): Promise<Mail> {
   const before = mailTo(email).length;
   await page.goto("/portal/sign-in");
+  await ready(page);
   await page.getByLabel("Your email address").fill(email);
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByTestId("link-sent")).toBeVisible();
@@ -41,6 +47,7 @@ test("the one-time code from the email signs in on another device", async ({ pag
 
 test("an unknown address gets the same answer and no mail", async ({ page }) => {
   await page.goto("/portal/sign-in");
+  await ready(page);
   await page.getByLabel("Your email address").fill("stranger@nowhere.test");
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByTestId("link-sent")).toBeVisible();
@@ -50,6 +57,7 @@ test("an unknown address gets the same answer and no mail", async ({ page }) => 
 test("staff sign in with a password and sign out", async ({ page }) => {
   settleWithInput("a long e2e password\n", "staff", "add", "--email", "e2e-admin@settle.test", "--name", "Eve Admin", "--role", "admin", "--password-stdin");
   await page.goto("/staff/sign-in");
+  await ready(page);
   await page.getByLabel("Email").fill("e2e-admin@settle.test");
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -78,6 +86,7 @@ test("the wrong person names the right one, who confirms and gets in", async ({ 
   await expect(page.getByRole("heading", { name: "Tell us who should receive these" })).toBeVisible();
   await page.getByRole("button", { name: "Continue to your account" }).click();
   await expect(page).toHaveURL(/\/portal\/wrong-person$/);
+  await ready(page);
   await page.getByLabel("Name").fill("Robin Right");
   await page.getByLabel("Email").fill(right);
   await page.getByLabel("Their role").selectOption("ap");

@@ -252,8 +252,14 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         .build();
     let mailer =
         crate::mailer::Mailer::from_config(&config).map_err(|e| format!("SETTLE_SMTP_URL: {e}"))?;
-    crate::workers::spawn(db.clone(), clock.clone(), mailer);
-    let state = crate::web::state(db, leptos_options, clock, &config.public_url);
+    let mut state = crate::web::state(
+        db.clone(),
+        leptos_options,
+        clock.clone(),
+        &config.public_url,
+    );
+    state.mail_wake = mailer.waker();
+    crate::workers::spawn(db, clock, mailer);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await

@@ -171,6 +171,11 @@ impl Mailer {
         self.wake.notify_one();
     }
 
+    /// A handle that wakes the delivery loop, for code that has just queued mail.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
     /// Resolves when [`Mailer::wake`] is called (or was, since the last wait).
     pub async fn woken(&self) {
         self.wake.notified().await;

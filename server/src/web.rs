@@ -29,6 +29,7 @@ pub fn state(
         leptos_options,
         db,
         clock,
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
         settings: Arc::new(Settings {
             public_url: public_url.to_owned(),
             secure_cookies: public_url.starts_with("https://"),
@@ -58,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,

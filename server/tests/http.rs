@@ -196,7 +196,7 @@ async fn responses_carry_security_headers_and_are_not_cached() {
         );
         assert_eq!(
             headers.get(header::REFERRER_POLICY).map(|v| v.as_bytes()),
-            Some(&b"no-referrer"[..])
+            Some(&b"same-origin"[..])
         );
         assert_eq!(
             headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
@@ -359,6 +359,23 @@ async fn pages_carry_a_nonce_based_csp_matching_their_scripts() {
         assert!(
             body.contains(&format!("nonce=\"{nonce}\"")),
             "the page's scripts carry the nonce"
+        );
+        let link_page = router
+            .clone()
+            .oneshot(
+                Request::get("/l/some-token")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(
+            link_page
+                .headers()
+                .get(header::REFERRER_POLICY)
+                .map(|v| v.as_bytes()),
+            Some(&b"no-referrer"[..]),
+            "link pages hide their token"
         );
         // A second response gets a different nonce.
         let again = router

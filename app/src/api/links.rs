@@ -26,8 +26,15 @@ pub async fn open_link(token: String) -> Result<(), AppError> {
     ctx::respond(
         async {
             let state = ctx::state()?;
-            let opened =
-                crate::services::magic_links::consume(&state.db, &token, state.clock.now()).await?;
+            let now = state.clock.now();
+            let opened = match crate::services::magic_links::consume(&state.db, &token, now).await {
+                Ok(opened) => opened,
+                Err(err) => {
+                    // Back to the link's page, which now explains that the link cannot be used.
+                    leptos_axum::redirect(&format!("/l/{token}"));
+                    return Err(err);
+                }
+            };
             set_session_cookie(&state, &opened.secret, false);
             leptos_axum::redirect(landing(opened.purpose));
             Ok(())
@@ -47,10 +54,16 @@ pub async fn request_sign_in_link(email: String) -> Result<(), AppError> {
             let now = state.clock.now();
             let email = sign_in::admit_request(&state.db, &email, &ctx::client_ip(), now).await?;
             // The lookup and the mail happen after the answer, so its timing says nothing.
-            let (db, public_url) = (state.db.clone(), state.settings.public_url.clone());
+            let (db, public_url, wake) = (
+                state.db.clone(),
+                state.settings.public_url.clone(),
+                state.mail_wake.clone(),
+            );
             tokio::spawn(async move {
-                if let Err(err) = sign_in::send_links(&db, &public_url, &email, now).await {
-                    tracing::error!(%err, "sending sign-in links failed");
+                match sign_in::send_links(&db, &public_url, &email, now).await {
+                    Ok(0) => {}
+                    Ok(_) => wake.notify_one(),
+                    Err(err) => tracing::error!(%err, "sending sign-in links failed"),
                 }
             });
             leptos_axum::redirect("/portal/sign-in?sent=1");

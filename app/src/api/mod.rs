@@ -31,6 +31,16 @@ pub(crate) mod ctx {
             .unwrap_or(Caller::Anonymous)
     }
 
+    fn is_plain_form_post() -> bool {
+        use_context::<Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
     /// The client's address as the listener saw it ("unknown" when not served over TCP).
     pub fn client_ip() -> String {
         use_context::<Parts>()
@@ -44,8 +54,11 @@ pub(crate) mod ctx {
     }
 
     /// Gives the HTTP response the status that matches the error, then passes the result on.
+    /// A plain form post (no JavaScript yet) is left to Leptos, which sends the browser back
+    /// to the page it came from instead of showing an error body.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(err) = &result
+            && !is_plain_form_post()
             && let Some(options) = use_context::<ResponseOptions>()
             && let Ok(status) = StatusCode::from_u16(err.status())
         {

@@ -78,6 +78,8 @@ pub async fn report_wrong_person(
                 state.clock.now(),
             )
             .await?;
+            state.mail_wake.notify_one();
+            leptos_axum::redirect("/portal/wrong-person?done=1");
             Ok(())
         }
         .await,

@@ -15,6 +15,14 @@ pub fn LinkPage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let preview = Resource::new(token, describe_link);
     let open = ServerAction::<OpenLink>::new();
+    // The token is in this page's address: never send it on in a Referer.
+    #[cfg(feature = "ssr")]
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+    }
 
     view! {
         <Title text="Your link" />

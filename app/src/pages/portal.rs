@@ -276,7 +276,9 @@ pub fn WrongPersonPage() -> impl IntoView {
         Some(Err(AppError::Validation { .. })) | Some(Ok(())) | None => None,
         Some(Err(other)) => Some(other.to_string()),
     };
-    let done = move || matches!(report.value().get(), Some(Ok(())));
+    let query = use_query_map();
+    let done =
+        move || query.read().get("done").is_some() || matches!(report.value().get(), Some(Ok(())));
     view! {
         <Title text="Tell us who should get these" />
         <section class="panel narrow">
