@@ -84,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />
                     <Route path=path!("/staff") view=pages::staff::StaffHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/mail") view=pages::admin::DeadMailPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/templates") view=pages::admin::TemplatesPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

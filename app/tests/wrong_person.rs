@@ -212,3 +212,95 @@ async fn bad_reports_name_the_field_and_change_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn changing_a_contacts_email_ends_their_links_and_sessions() {
+    for test_db in app::testing::databases("contact_change_email").await {
+        let db = &test_db.conn;
+        demo::load(db, now()).await.expect("demo");
+        let me = reporter(db).await;
+        let link = magic_links::issue(
+            db,
+            me.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            magic_links::Creator {
+                kind: ActorKind::System,
+                id: None,
+            },
+            now(),
+        )
+        .await
+        .expect("issue");
+        let other = magic_links::issue(
+            db,
+            me.id,
+            LinkPurpose::Portal,
+            None,
+            magic_links::SIGN_IN_TTL,
+            magic_links::Creator {
+                kind: ActorKind::System,
+                id: None,
+            },
+            now(),
+        )
+        .await
+        .expect("issue");
+        let session = magic_links::consume(db, &other, now())
+            .await
+            .expect("consume")
+            .secret;
+
+        let bad = contacts::change_email(
+            db,
+            me.id,
+            "nope",
+            (ActorKind::Staff, None, Channel::StaffUi),
+            now(),
+        )
+        .await;
+        assert!(matches!(bad, Err(AppError::Validation { ref field, .. }) if field == "email"));
+        let changed = contacts::change_email(
+            db,
+            me.id,
+            "New.AP@Acme-Hardware.test",
+            (ActorKind::Staff, None, Channel::StaffUi),
+            now(),
+        )
+        .await
+        .expect("change");
+        assert_eq!(
+            (changed.email.as_deref(), changed.email_status),
+            (Some("new.ap@acme-hardware.test"), EmailStatus::Unverified)
+        );
+        assert!(
+            magic_links::describe(db, &link, now())
+                .await
+                .expect("describe")
+                .is_none(),
+            "{}: old link revoked",
+            test_db.backend
+        );
+        assert_eq!(
+            sessions::resolve(db, &session, now())
+                .await
+                .expect("resolve"),
+            sessions::Caller::Anonymous,
+            "{}",
+            test_db.backend
+        );
+        let logged = audit_event::Entity::find()
+            .filter(audit_event::COLUMN.field.eq("email"))
+            .all(db)
+            .await
+            .expect("audit");
+        assert!(
+            logged
+                .iter()
+                .any(|e| e.old_value.as_deref() == Some(demo::DEMO_CONTACT_EMAIL)),
+            "{}",
+            test_db.backend
+        );
+    }
+}

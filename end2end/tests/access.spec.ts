@@ -102,3 +102,26 @@ test("the wrong person names the right one, who confirms and gets in", async ({ 
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.getByRole("heading", { level: 1, name: "Blue Ridge Builders" })).toBeVisible();
 });
+
+test("an admin edits the sign-in email with a preview, and the next email uses it", async ({ page }) => {
+  settleWithInput("another e2e password\n", "staff", "add", "--email", "e2e-editor@settle.test", "--name", "Ed Itor", "--role", "admin", "--password-stdin");
+  await page.goto("/staff/sign-in");
+  await ready(page);
+  await page.getByLabel("Email").fill("e2e-editor@settle.test");
+  await page.getByLabel("Password").fill("another e2e password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/staff$/);
+
+  await page.goto("/staff/templates");
+  await ready(page);
+  const editor = page.getByTestId("tpl-portal_sign_in");
+  await editor.getByLabel("Subject").fill("Sign in to Northwind, {{ contact_name }}");
+  await editor.getByRole("button", { name: "Preview" }).click();
+  await expect(editor.getByTestId("preview")).toContainText("Sign in to Northwind, Pat Payables");
+  await editor.getByRole("button", { name: "Save" }).click();
+  await expect(editor.getByRole("status")).toHaveText("Saved.");
+
+  await page.context().clearCookies();
+  const mail = await requestLink(page, "ap@cascade-foods.test");
+  expect(mail.subject).toMatch(/^Sign in to Northwind, /);
+});

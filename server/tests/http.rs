@@ -390,3 +390,144 @@ async fn pages_carry_a_nonce_based_csp_matching_their_scripts() {
         assert_ne!(csp, csp2);
     }
 }
+
+#[tokio::test]
+async fn asking_for_a_link_answers_the_same_for_known_and_unknown_addresses() {
+    for test_db in app::testing::databases("http_sign_in_same").await {
+        let db = test_db.conn;
+        demo::load(&db, now()).await.expect("demo");
+        let router = router(db);
+        let ask = |email: &str| {
+            let req = Request::post("/api/portal/request-link")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("email={}", email.replace('@', "%40"))))
+                .expect("request");
+            router.clone().oneshot(req)
+        };
+        let known = ask(demo::DEMO_CONTACT_EMAIL).await.expect("response");
+        let unknown = ask("stranger@nowhere.test").await.expect("response");
+        assert_eq!(known.status(), unknown.status(), "{}", test_db.backend);
+        let strip = |h: &http::HeaderMap| {
+            let mut h = h.clone();
+            h.remove(header::DATE);
+            h.remove(header::CONTENT_SECURITY_POLICY);
+            h
+        };
+        assert_eq!(
+            strip(known.headers()),
+            strip(unknown.headers()),
+            "{}",
+            test_db.backend
+        );
+        let known_body = known.into_body().collect().await.expect("body").to_bytes();
+        let unknown_body = unknown
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(known_body, unknown_body, "{}", test_db.backend);
+    }
+}
+
+#[tokio::test]
+async fn templates_are_for_admins_and_a_stale_save_is_refused() {
+    use app::model::enums::StaffRole;
+    use app::services::staff;
+    for test_db in app::testing::databases("http_templates_admin").await {
+        let db = test_db.conn;
+        staff::add(
+            &db,
+            "viewer@example.com",
+            "Vic",
+            StaffRole::Viewer,
+            "viewer password 1",
+            now(),
+        )
+        .await
+        .expect("viewer");
+        staff::add(
+            &db,
+            "admin@example.com",
+            "Ada",
+            StaffRole::Admin,
+            "admin password 12",
+            now(),
+        )
+        .await
+        .expect("admin");
+        let router = router(db.clone());
+        let post = |path: &'static str, cookie: String, body: String| {
+            let req = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, cookie)
+                .body(Body::from(body))
+                .expect("request");
+            router.clone().oneshot(req)
+        };
+        let viewer = staff_cookie(&router, "viewer@example.com", "viewer password 1").await;
+        let admin = staff_cookie(&router, "admin@example.com", "admin password 12").await;
+        let res = post("/api/staff/templates", viewer, String::new())
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{}", test_db.backend);
+
+        let res = post("/api/staff/templates", admin.clone(), String::new())
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let list: Vec<app::model::staff::TemplateDraft> =
+            serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes())
+                .expect("json");
+        let t = list
+            .iter()
+            .find(|t| t.key == "portal_sign_in")
+            .expect("seeded sign-in template");
+
+        let form = |subject: &str, version: i32| {
+            format!(
+                "key=portal_sign_in&subject={}&body_text={}&version={version}",
+                subject.replace(' ', "+"),
+                "Hello+%7B%7B+contact_name+%7D%7D"
+            )
+        };
+        let res = post(
+            "/api/staff/templates/save",
+            admin.clone(),
+            form("New subject", t.version),
+        )
+        .await
+        .expect("response");
+        assert_eq!(res.status(), StatusCode::OK, "{}", test_db.backend);
+        // A second save from the same starting version would silently overwrite: refused.
+        let res = post(
+            "/api/staff/templates/save",
+            admin.clone(),
+            form("Other subject", t.version),
+        )
+        .await
+        .expect("response");
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{}", test_db.backend);
+        let broken = "key=portal_sign_in&subject=Hi&body_text=%7B%7B+unclosed&version=99";
+        let res = post(
+            "/api/staff/templates/save",
+            admin.clone(),
+            broken.to_owned(),
+        )
+        .await
+        .expect("response");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: a template that does not parse",
+            test_db.backend
+        );
+        let stored = app::services::templates::get(&db, "portal_sign_in")
+            .await
+            .expect("template");
+        assert_eq!(
+            (stored.subject.as_str(), stored.version),
+            ("New subject", t.version + 1)
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Server functions, one file per area. Each stays thin: resolve the caller, call a
 //! service, return a DTO.
 
+pub mod admin;
 pub mod links;
 pub mod portal;
 pub mod staff;

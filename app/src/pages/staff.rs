@@ -64,6 +64,12 @@ pub fn StaffHomePage() -> impl IntoView {
                                 <button class="button" type="submit">"Sign out"</button>
                             </ActionForm>
                         </section>
+                        <nav class="panel narrow" aria-label="Staff">
+                            <ul class="links">
+                                <li><a href="/staff/mail">"Undelivered mail"</a></li>
+                                <li><a href="/staff/templates">"Email templates"</a>" (admins)"</li>
+                            </ul>
+                        </nav>
                         <section class="panel narrow">
                             <h2>"Change your password"</h2>
                             <ActionForm action=change attr:class="stack">

@@ -264,3 +264,71 @@ pub async fn report_wrong_person(
         first_time: true,
     })
 }
+
+/// Changes a contact's email address: the new one starts unverified, every link and session
+/// of the contact ends (they were sent to the old address), and the change is logged.
+///
+/// # Errors
+/// `Validation` on `email`; `NotFound` for an unknown contact.
+pub async fn change_email(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    new_email: &str,
+    actor: (ActorKind, Option<i64>, Channel),
+    now: DateTime<Utc>,
+) -> Result<contact::Model, AppError> {
+    let email = new_email.trim().to_ascii_lowercase();
+    if !staff::looks_like_email(&email) || email.len() > 254 {
+        return Err(AppError::validation(
+            "email",
+            "enter an email address like name@example.com",
+        ));
+    }
+    let txn = db.begin().await?;
+    let before = contact::Entity::find_by_id(contact_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if before.email.as_deref() == Some(email.as_str()) {
+        txn.commit().await?;
+        return Ok(before);
+    }
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Email, Expr::value(Some(email.clone())))
+        .col_expr(
+            contact::Column::EmailStatus,
+            Expr::value(EmailStatus::Unverified),
+        )
+        .col_expr(
+            contact::Column::Version,
+            Expr::col(contact::Column::Version).add(1),
+        )
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::COLUMN.id.eq(contact_id))
+        .exec(&txn)
+        .await?;
+    magic_links::revoke_for_contact(&txn, contact_id, now).await?;
+    let (actor_kind, actor_id, channel) = actor;
+    audit::append(
+        &txn,
+        Change {
+            actor_kind,
+            actor_id,
+            channel,
+            account_id: Some(before.account_id),
+            entity: "contact",
+            entity_id: Some(contact_id),
+            field: Some("email"),
+            old_value: before.email.clone(),
+            new_value: Some(email),
+        },
+        now,
+    )
+    .await?;
+    let after = contact::Entity::find_by_id(contact_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(after)
+}
