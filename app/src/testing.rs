@@ -137,3 +137,73 @@ mod tests {
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }
+
+/// Rows most tests need, made the same way everywhere.
+pub mod fixtures {
+    use chrono::{DateTime, TimeZone, Utc};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+
+    use crate::entities::{account, contact};
+    use crate::model::enums::{AccountKind, AccountStatus, ContactRole, EmailStatus};
+
+    /// The fixed "now" of the tests: 2026-11-23 09:00 UTC.
+    pub fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// An active USD customer with 30-day terms.
+    ///
+    /// # Panics
+    /// When the insert fails (for instance a duplicate account number).
+    pub async fn customer(
+        db: &impl ConnectionTrait,
+        number: &str,
+        display_name: &str,
+    ) -> account::Model {
+        account::ActiveModel {
+            kind: Set(AccountKind::Customer),
+            account_number: Set(number.to_owned()),
+            legal_name: Set(format!("{number} Inc.")),
+            display_name: Set(display_name.to_owned()),
+            payment_terms_days: Set(30),
+            currency: Set("USD".to_owned()),
+            status: Set(AccountStatus::Active),
+            version: Set(1),
+            created_at: Set(now()),
+            updated_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert account")
+    }
+
+    /// A verified AP contact, primary for billing.
+    ///
+    /// # Panics
+    /// When the insert fails.
+    pub async fn contact(
+        db: &impl ConnectionTrait,
+        account_id: i64,
+        name: &str,
+        email: &str,
+    ) -> contact::Model {
+        contact::ActiveModel {
+            account_id: Set(account_id),
+            name: Set(name.to_owned()),
+            email: Set(Some(email.to_owned())),
+            role: Set(ContactRole::Ap),
+            is_primary_billing: Set(true),
+            email_status: Set(EmailStatus::Verified),
+            version: Set(1),
+            created_at: Set(now()),
+            updated_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert contact")
+    }
+}

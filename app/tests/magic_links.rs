@@ -1,15 +1,14 @@
 //! Magic links: describing does not consume, the exchange is single-use even under
 //! concurrency, and expired links are refused.
 
-use app::entities::{account, contact, session};
+use app::entities::{contact, session};
 use app::error::AppError;
 use app::model::enums::*;
 use app::services::magic_links::{self, Creator};
 use app::services::sessions::{self, Caller};
+use app::testing::fixtures;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
@@ -23,37 +22,14 @@ const SYSTEM: Creator = Creator {
 };
 
 async fn contact_on_new_account(db: &DatabaseConnection, number: &str) -> contact::Model {
-    let account = account::ActiveModel {
-        kind: Set(AccountKind::Customer),
-        account_number: Set(number.to_owned()),
-        legal_name: Set(format!("{number} Inc.")),
-        display_name: Set(format!("{number} Company")),
-        payment_terms_days: Set(30),
-        currency: Set("USD".to_owned()),
-        status: Set(AccountStatus::Active),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
+    let account = fixtures::customer(db, number, &format!("{number} Company")).await;
+    fixtures::contact(
+        db,
+        account.id,
+        "Pat Payables",
+        &format!("pat@{}.test", number.to_ascii_lowercase()),
+    )
     .await
-    .expect("account");
-    contact::ActiveModel {
-        account_id: Set(account.id),
-        name: Set("Pat Payables".to_owned()),
-        email: Set(Some(format!("pat@{}.test", number.to_ascii_lowercase()))),
-        role: Set(ContactRole::Ap),
-        is_primary_billing: Set(true),
-        email_status: Set(EmailStatus::Verified),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("contact")
 }
 
 #[tokio::test]

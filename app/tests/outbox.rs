@@ -1,9 +1,10 @@
 //! The email outbox: transactional enqueue, exclusive claims with leases, backoff, dead
 //! letters, bounces, stored templates with HTML escaping, and the wrong-person footer.
 
+use app::testing::fixtures;
 use std::collections::HashSet;
 
-use app::entities::{account, contact, outbox_email, task, template};
+use app::entities::{contact, outbox_email, task, template};
 use app::error::AppError;
 use app::model::enums::*;
 use app::services::{magic_links, mail, outbox, templates};
@@ -24,37 +25,14 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn contact_named(db: &DatabaseConnection, number: &str, name: &str) -> contact::Model {
-    let account = account::ActiveModel {
-        kind: Set(AccountKind::Customer),
-        account_number: Set(number.to_owned()),
-        legal_name: Set(format!("{number} Inc.")),
-        display_name: Set(format!("{number} & Sons <Ltd>")),
-        payment_terms_days: Set(30),
-        currency: Set("USD".to_owned()),
-        status: Set(AccountStatus::Active),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
+    let account = fixtures::customer(db, number, &format!("{number} & Sons <Ltd>")).await;
+    fixtures::contact(
+        db,
+        account.id,
+        name,
+        &format!("ap@{}.test", number.to_ascii_lowercase()),
+    )
     .await
-    .expect("account");
-    contact::ActiveModel {
-        account_id: Set(account.id),
-        name: Set(name.to_owned()),
-        email: Set(Some(format!("ap@{}.test", number.to_ascii_lowercase()))),
-        role: Set(ContactRole::Ap),
-        is_primary_billing: Set(true),
-        email_status: Set(EmailStatus::Verified),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("contact")
 }
 
 fn email_to(to: &str) -> outbox::NewEmail {

@@ -3,6 +3,7 @@
 use app::entities::{account, document, payment};
 use app::model::enums::*;
 use app::services::portal;
+use app::testing::fixtures;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
@@ -17,22 +18,7 @@ fn today() -> NaiveDate {
 }
 
 async fn new_account(db: &DatabaseConnection, number: &str) -> account::Model {
-    account::ActiveModel {
-        kind: Set(AccountKind::Customer),
-        account_number: Set(number.to_owned()),
-        legal_name: Set(format!("{number} Inc.")),
-        display_name: Set(number.to_owned()),
-        payment_terms_days: Set(30),
-        currency: Set("USD".to_owned()),
-        status: Set(AccountStatus::Active),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("account")
+    fixtures::customer(db, number, number).await
 }
 
 /// A document due `days_past_due` days before today.

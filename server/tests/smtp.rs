@@ -2,16 +2,17 @@
 //! local port and drives the `Mailer` against it, on every test database. The sink
 //! refuses recipients starting with `bounce` (550) and `later` (451).
 
+use app::testing::fixtures;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use app::entities::{account, contact, outbox_email, task};
+use app::entities::{contact, outbox_email, task};
 use app::model::enums::*;
 use app::services::{magic_links, mail, templates};
 use app::state::{Clock, FixedClock};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lettre::message::Mailbox;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use server::mailer::{DeliveryReport, Mailer, MailerOptions};
 
 const PUBLIC_URL: &str = "http://settle.test";
@@ -134,37 +135,8 @@ impl Sink {
 }
 
 async fn contact_with_email(db: &DatabaseConnection, number: &str, email: &str) -> contact::Model {
-    let account = account::ActiveModel {
-        kind: Set(AccountKind::Customer),
-        account_number: Set(number.to_owned()),
-        legal_name: Set(format!("{number} Inc.")),
-        display_name: Set(format!("{number} Company")),
-        payment_terms_days: Set(30),
-        currency: Set("USD".to_owned()),
-        status: Set(AccountStatus::Active),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("account");
-    contact::ActiveModel {
-        account_id: Set(account.id),
-        name: Set("Pat Payables".to_owned()),
-        email: Set(Some(email.to_owned())),
-        role: Set(ContactRole::Ap),
-        is_primary_billing: Set(true),
-        email_status: Set(EmailStatus::Verified),
-        version: Set(1),
-        created_at: Set(now()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("contact")
+    let account = fixtures::customer(db, number, &format!("{number} Company")).await;
+    fixtures::contact(db, account.id, "Pat Payables", email).await
 }
 
 /// Seeds the templates and queues a `verify_contact` email to a new contact with `email`.
