@@ -15,6 +15,10 @@ pub struct Config {
     pub secret_key: [u8; 32],
     pub data_dir: PathBuf,
     pub site_root: String,
+    /// How long a mail worker's claim on a message lasts before another process may take it.
+    pub mail_lease_secs: u64,
+    /// How often the mail worker looks for due mail when nothing wakes it.
+    pub mail_poll_secs: u64,
 }
 
 /// A variable that is set to something Settle cannot use.
@@ -112,6 +116,23 @@ impl Config {
         };
 
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
+        let seconds = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=86_400).contains(n))
+                    .ok_or_else(|| {
+                        bad(
+                            var,
+                            format!("`{text}` is not a number of seconds from 1 to 86400"),
+                        )
+                    }),
+            }
+        };
+        let mail_lease_secs = seconds("SETTLE_MAIL_LEASE_SECS", 300)?;
+        let mail_poll_secs = seconds("SETTLE_MAIL_POLL_SECS", 5)?;
         Ok(Config {
             database_url,
             site_addr,
@@ -121,6 +142,8 @@ impl Config {
             secret_key,
             data_dir,
             site_root,
+            mail_lease_secs,
+            mail_poll_secs,
         })
     }
 
@@ -202,6 +225,8 @@ mod tests {
             ("SETTLE_SMTP_URL", "not a url"),
             ("SETTLE_MAIL_FROM", "nobody"),
             ("SETTLE_SECRET_KEY", "abc"),
+            ("SETTLE_MAIL_LEASE_SECS", "0"),
+            ("SETTLE_MAIL_POLL_SECS", "soon"),
         ] {
             // Later entries win, so the bad value replaces the valid key where they collide.
             let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);

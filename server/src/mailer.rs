@@ -143,7 +143,11 @@ impl Mailer {
     /// # Errors
     /// `SETTLE_SMTP_URL` is not a usable SMTP URL.
     pub fn from_config(config: &Config) -> Result<Self, MailerError> {
-        let options = MailerOptions::default();
+        let options = MailerOptions {
+            lease: chrono::Duration::seconds(i64::try_from(config.mail_lease_secs).unwrap_or(300)),
+            poll_every: Duration::from_secs(config.mail_poll_secs),
+            ..MailerOptions::default()
+        };
         match &config.smtp_url {
             Some(url) => Self::smtp(url, config.mail_from.clone(), options),
             None => Ok(Self::files(

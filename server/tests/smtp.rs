@@ -3,7 +3,7 @@
 //! refuses recipients starting with `bounce` (550) and `later` (451).
 
 use app::testing::fixtures;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use app::entities::{contact, outbox_email, task};
@@ -17,12 +17,18 @@ use server::mailer::{DeliveryReport, Mailer, MailerOptions};
 
 const PUBLIC_URL: &str = "http://settle.test";
 const FROM: &str = "Northwind Billing <billing@northwind.test>";
-const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
         .single()
         .unwrap_or_default()
+}
+
+mod common;
+use common::{Sink, TempDir};
+
+fn mailer(sink: &Sink) -> Mailer {
+    Mailer::smtp(&sink.url(), from(), options()).expect("SMTP mailer")
 }
 
 fn from() -> Mailbox {
@@ -35,102 +41,6 @@ fn options() -> MailerOptions {
         smtp_timeout: std::time::Duration::from_secs(10),
         send_timeout: std::time::Duration::from_secs(15),
         ..MailerOptions::default()
-    }
-}
-
-/// A directory of its own under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "settle-{name}-{}-{}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).expect("temporary directory");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A running `smtp_sink.py`, killed when dropped.
-struct Sink {
-    _child: tokio::process::Child,
-    port: u16,
-    dir: TempDir,
-}
-
-impl Sink {
-    async fn start(name: &str) -> Sink {
-        let dir = TempDir::new(name);
-        // The OS picks a free port; the sink binds it right after.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut child = tokio::process::Command::new("python3")
-            .arg(SINK)
-            .arg(port.to_string())
-            .arg(&dir.0)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 runs the SMTP sink");
-        for _ in 0..400 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Sink {
-                    _child: child,
-                    port,
-                    dir,
-                };
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "the SMTP sink exited ({status}); is aiosmtpd installed (scripts/setup.sh)?"
-                );
-            }
-            // Readiness polling, bounded: at most 400 × 25 ms.
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        panic!("the SMTP sink did not accept connections on port {port}");
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    fn mailer(&self) -> Mailer {
-        Mailer::smtp(&self.url(), from(), options()).expect("SMTP mailer")
-    }
-
-    /// Every message the sink accepted with this Message-ID, decoded by Python's email package.
-    fn received(&self, message_id: &str) -> Vec<serde_json::Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir.0)
-            .expect("sink directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| {
-                serde_json::from_str::<serde_json::Value>(
-                    &std::fs::read_to_string(p).expect("sink file"),
-                )
-                .expect("sink JSON")
-            })
-            .filter(|m| m["message_id"].as_str() == Some(message_id))
-            .collect()
     }
 }
 
@@ -182,7 +92,7 @@ fn link_token(body: &str) -> String {
 #[tokio::test]
 async fn a_delivered_message_has_its_stored_id_both_parts_and_a_working_footer_link() {
     let sink = Sink::start("smtp-delivered").await;
-    let mailer = sink.mailer();
+    let mailer = mailer(&sink);
     for test_db in app::testing::databases("smtp_delivered").await {
         let db = &test_db.conn;
         let clock = FixedClock::at(now());
@@ -260,7 +170,7 @@ async fn a_delivered_message_has_its_stored_id_both_parts_and_a_working_footer_l
 #[tokio::test]
 async fn a_550_marks_the_contact_bounced_the_row_dead_and_opens_a_task() {
     let sink = Sink::start("smtp-bounce").await;
-    let mailer = sink.mailer();
+    let mailer = mailer(&sink);
     for test_db in app::testing::databases("smtp_bounce").await {
         let db = &test_db.conn;
         let clock = FixedClock::at(now());
@@ -331,7 +241,7 @@ async fn a_550_marks_the_contact_bounced_the_row_dead_and_opens_a_task() {
 #[tokio::test]
 async fn a_451_or_a_refused_connection_is_retried_later() {
     let sink = Sink::start("smtp-later").await;
-    let mailer = sink.mailer();
+    let mailer = mailer(&sink);
     // A port nobody listens on: connection refused.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -409,13 +319,13 @@ async fn a_claim_left_by_a_dead_process_is_delivered_once_after_its_lease() {
         let (_, message_id) = queue_email(db, "SM-4", "pat@sm-4.test").await;
 
         // Process A claims the row, then dies before sending anything.
-        let dying = sink.mailer();
+        let dying = mailer(&sink);
         let claimed = dying.claim(db, &clock).await.expect("claim");
         assert_eq!(claimed.len(), 1, "{}", test_db.backend);
         drop(dying);
 
         // Process B finds nothing while A's lease runs…
-        let survivor = sink.mailer();
+        let survivor = mailer(&sink);
         assert_eq!(
             survivor.deliver_due(db, &clock).await.expect("deliver"),
             DeliveryReport::default(),

@@ -1,0 +1,100 @@
+//! What several server test files share: temporary directories and a real SMTP server.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::path::PathBuf;
+
+/// The SMTP sink script: aiosmtpd saving each message as `.eml` and `.json`.
+pub const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
+
+/// A directory of its own under the system's temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "settle-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `smtp_sink.py`, killed when dropped.
+pub struct Sink {
+    _child: tokio::process::Child,
+    pub port: u16,
+    pub dir: TempDir,
+}
+
+impl Sink {
+    pub async fn start(name: &str) -> Sink {
+        let dir = TempDir::new(name);
+        // The OS picks a free port; the sink binds it right after.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = tokio::process::Command::new("python3")
+            .arg(SINK)
+            .arg(port.to_string())
+            .arg(&dir.0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs the SMTP sink");
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Sink {
+                    _child: child,
+                    port,
+                    dir,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the SMTP sink exited ({status}); is aiosmtpd installed (scripts/setup.sh)?"
+                );
+            }
+            // Readiness polling, bounded: at most 400 × 25 ms.
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the SMTP sink did not accept connections on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message the sink accepted with this Message-ID, decoded by Python's email package.
+    pub fn received(&self, message_id: &str) -> Vec<serde_json::Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir.0)
+            .expect("sink directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                serde_json::from_str::<serde_json::Value>(
+                    &std::fs::read_to_string(p).expect("sink file"),
+                )
+                .expect("sink JSON")
+            })
+            .filter(|m| m["message_id"].as_str() == Some(message_id))
+            .collect()
+    }
+}
