@@ -4,7 +4,7 @@ set -euo pipefail
 rm -rf "$SETTLE_DATA_DIR"
 mkdir -p "$SETTLE_DATA_DIR" "$E2E_MAIL_DIR"
 if [[ "$DATABASE_URL" == postgres* ]]; then
-  psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS settle_e2e WITH (FORCE)" -c "CREATE DATABASE settle_e2e"
+  psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $E2E_DB_NAME WITH (FORCE)" -c "CREATE DATABASE $E2E_DB_NAME"
 fi
 python3 ../server/tests/smtp_sink.py "$E2E_SMTP_PORT" "$E2E_MAIL_DIR" &
 sink=$!

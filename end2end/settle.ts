@@ -7,7 +7,7 @@ import * as path from "node:path";
 export const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 export const DATABASE = process.env.E2E_DATABASE === "postgres" ? "postgres" : "sqlite";
-const DATA_DIR = path.resolve(__dirname, ".data", DATABASE);
+const DATA_DIR = path.resolve(__dirname, ".data", `${DATABASE}-${PORT}`);
 /** Where the SMTP sink beside the server under test saves what it receives. */
 export const MAIL_DIR = path.join(DATA_DIR, "mail");
 export const SMTP_PORT = Number(process.env.E2E_SMTP_PORT ?? 2626);
@@ -17,7 +17,7 @@ function postgresUrl(): string {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error("E2E_DATABASE=postgres needs TEST_DATABASE_URL");
   const url = new URL(admin);
-  url.pathname = "/settle_e2e";
+  url.pathname = `/settle_e2e_${PORT}`;
   return url.toString();
 }
 
@@ -33,6 +33,7 @@ export function serverEnv(): Record<string, string> {
     SETTLE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
     E2E_MAIL_DIR: MAIL_DIR,
     E2E_SMTP_PORT: String(SMTP_PORT),
+    E2E_DB_NAME: `settle_e2e_${PORT}`,
     SETTLE_SECRET_KEY: "5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e5e771e0000",
     RUST_LOG: "warn",
   };
