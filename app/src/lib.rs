@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("") view=pages::home::HomePage />
                     <Route path=path!("/portal") view=pages::portal::OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/documents") view=pages::documents::DocumentsPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
                     <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />

@@ -259,6 +259,12 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         &config.public_url,
     );
     state.mail_wake = mailer.waker();
+    crate::workers::spawn_promise_follow_up(
+        db.clone(),
+        clock.clone(),
+        config.public_url.clone(),
+        mailer.waker(),
+    );
     crate::workers::spawn(db, clock, mailer);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod downloads;
 pub mod mailer;
 pub mod web;
 pub mod workers;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::services::sessions;
+use app::services::{promises, sessions};
 use app::state::Clock;
 use sea_orm::DatabaseConnection;
 use tokio::task::JoinHandle;
@@ -12,6 +12,8 @@ use crate::mailer::Mailer;
 
 /// How often ended sessions and links are cleared away.
 const PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How often open Promises to Pay are reminded and decided.
+const PROMISES_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Starts the workers; they stop when the process does.
 pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
@@ -53,6 +55,34 @@ pub fn spawn_mail_delivery(
             tokio::select! {
                 () = tokio::time::sleep(mailer.options().poll_every) => {}
                 () = mailer.woken() => {}
+            }
+        }
+    })
+}
+
+/// Reminds and decides open Promises to Pay every [`PROMISES_EVERY`], in its own task so a
+/// slow run never delays the purge or mail delivery; `wake` pokes mail delivery after a
+/// reminder is queued.
+pub fn spawn_promise_follow_up(
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    wake: Arc<tokio::sync::Notify>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PROMISES_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match promises::follow_up(&db, &public_url, clock.now()).await {
+                Ok(report) if report == promises::FollowUpReport::default() => {}
+                Ok(report) => {
+                    tracing::info!(?report, "followed up promises to pay");
+                    if report.reminded > 0 {
+                        wake.notify_one();
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "following up promises failed; will retry"),
             }
         }
     })

@@ -168,5 +168,9 @@ fn sample_context() -> serde_json::Value {
         "minutes": 15,
         "reporter_name": "Alex Former",
         "wrong_person_link": "https://billing.example.com/l/sample-wrong-person",
+        "amount": "$1,234.56",
+        "date": "December 1, 2026",
+        "invoices": ["INV-10001-0001", "INV-10001-0002"],
+        "note": "Paying with the next check run.",
     })
 }

@@ -2,8 +2,10 @@
 //! service, return a DTO.
 
 pub mod admin;
+pub mod documents;
 pub mod links;
 pub mod portal;
+pub mod promises;
 pub mod staff;
 
 #[cfg(feature = "ssr")]

@@ -1,5 +1,7 @@
 //! Data shapes shared by the server and the browser.
 
+pub mod documents;
 pub mod enums;
 pub mod portal;
+pub mod promises;
 pub mod staff;

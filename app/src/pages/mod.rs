@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod documents;
 pub mod home;
 pub mod link;
 pub mod not_found;

@@ -1,4 +1,5 @@
-//! The customer portal: the account overview, and the page to ask for a sign-in link.
+//! The customer portal: the account overview (with its Promise to Pay form), and the page
+//! to ask for a sign-in link.
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -7,9 +8,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::links::{RedeemSignInCode, RequestSignInLink};
 use crate::api::portal::{ReportWrongPerson, SignOut, get_overview};
+use crate::api::promises::{RecordPromise, list_promises};
 use crate::components::aging_chart::AgingChart;
 use crate::error::AppError;
 use crate::model::portal::{OpenInvoice, Overview, format_money};
+use crate::model::promises::{
+    NOTE_MAX_CHARS, PromiseView, amount_input, latest_date, validate_form,
+};
 
 /// How the open-invoice table is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +84,41 @@ fn OverviewView(data: Overview) -> impl IntoView {
     };
     let row_currency = currency.clone();
 
+    // Promise to Pay: the chosen invoices and the form below the table.
+    let selected = RwSignal::new(Vec::<i64>::new());
+    let amount = RwSignal::new(String::new());
+    let selected_total = move || {
+        selected.with(|ids| {
+            invoices.with_value(|all| {
+                all.iter()
+                    .filter(|i| ids.contains(&i.id))
+                    .map(|i| i.open_minor)
+                    .sum::<i64>()
+            })
+        })
+    };
+    let toggle = Callback::new(move |(id, on): (i64, bool)| {
+        selected.update(|ids| {
+            ids.retain(|x| *x != id);
+            if on {
+                ids.push(id);
+            }
+        });
+        let total = selected_total();
+        amount.set(if total > 0 {
+            amount_input(total)
+        } else {
+            String::new()
+        });
+    });
+
     view! {
         <section class="account-head">
             <div>
                 <h1>{data.account_name.clone()}</h1>
                 <p class="muted">"Account " {data.account_number.clone()} " · as of " {data.as_of.format("%b %-d, %Y").to_string()}</p>
             </div>
+            <a class="button" href="/portal/documents">"Documents"</a>
             <ActionForm action=sign_out attr:class="inline">
                 <button class="button" type="submit">"Sign out"</button>
             </ActionForm>
@@ -160,6 +194,7 @@ fn OverviewView(data: Overview) -> impl IntoView {
                             <table class="invoices" data-testid="open-invoices">
                                 <thead>
                                     <tr>
+                                        <th scope="col" aria-label="Select"></th>
                                         <th scope="col">"Invoice"</th>
                                         <th scope="col">"PO"</th>
                                         <th scope="col">"Issued"</th>
@@ -167,10 +202,11 @@ fn OverviewView(data: Overview) -> impl IntoView {
                                         <th scope="col" class="num">"Total"</th>
                                         <th scope="col" class="num">"Open"</th>
                                         <th scope="col">"Status"</th>
+                                        <th scope="col">"File"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {rows.into_iter().map(|inv| invoice_row(inv, &currency)).collect_view()}
+                                    {rows.into_iter().map(|inv| invoice_row(inv, &currency, selected, toggle)).collect_view()}
                                 </tbody>
                             </table>
                         </div>
@@ -178,18 +214,210 @@ fn OverviewView(data: Overview) -> impl IntoView {
                 }
             }}
         </section>
+
+        <PromiseForm today=data.as_of currency=currency.clone() selected amount total=Signal::derive(selected_total) />
     }
 }
 
-fn invoice_row(inv: OpenInvoice, currency: &str) -> impl IntoView + use<> {
+/// The "Promise to pay" form for the invoices chosen in the table, and the account's open
+/// promises. Fields are checked as they are typed with the same rules the server applies.
+#[component]
+fn PromiseForm(
+    today: chrono::NaiveDate,
+    currency: String,
+    selected: RwSignal<Vec<i64>>,
+    amount: RwSignal<String>,
+    total: Signal<i64>,
+) -> impl IntoView {
+    let date = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let tried = RwSignal::new(false);
+    let record = ServerAction::<RecordPromise>::new();
+    let promises = Resource::new(move || record.version().get(), |_| list_promises());
+    let errors = Memo::new(move |_| {
+        validate_form(
+            selected.with(Vec::len),
+            total.get(),
+            &amount.get(),
+            &date.get(),
+            Some(&note.get()),
+            today,
+        )
+    });
+    Effect::new(move |_| {
+        if matches!(record.value().get(), Some(Ok(_))) {
+            selected.set(Vec::new());
+            amount.set(String::new());
+            date.set(String::new());
+            note.set(String::new());
+            tried.set(false);
+        }
+    });
+    let server_error = move |field: &'static str| match record.value().get() {
+        Some(Err(AppError::Validation { field: f, message })) if f == field => Some(message),
+        _ => None,
+    };
+    let invoices_error = move || {
+        errors
+            .with(|e| e.invoices.clone())
+            .filter(|_| tried.get())
+            .or_else(|| server_error("document_ids"))
+    };
+    let amount_error = move || {
+        errors
+            .with(|e| e.amount.clone())
+            .filter(|_| tried.get() || !amount.with(String::is_empty))
+            .or_else(|| server_error("amount"))
+    };
+    let date_error = move || {
+        errors
+            .with(|e| e.date.clone())
+            .filter(|_| tried.get() || !date.with(String::is_empty))
+            .or_else(|| server_error("date"))
+    };
+    let note_error = move || {
+        errors
+            .with(|e| e.note.clone())
+            .or_else(|| server_error("note"))
+    };
+    let other_error = move || match record.value().get() {
+        Some(Err(AppError::Validation { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(AppError::Unauthorized)) => {
+            Some("Your session has ended. Please sign in again.".to_owned())
+        }
+        Some(Err(other)) => Some(other.to_string()),
+    };
+    let done = move || matches!(record.value().get(), Some(Ok(_))) && selected.with(Vec::is_empty);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        tried.set(true);
+        if !errors.with(|e| e.is_empty()) || record.pending().get_untracked() {
+            return;
+        }
+        let text = note.get_untracked();
+        record.dispatch(RecordPromise {
+            document_ids: selected.get_untracked(),
+            amount: amount.get_untracked(),
+            date: date.get_untracked(),
+            note: (!text.trim().is_empty()).then_some(text),
+        });
+    };
+    let summary_currency = currency.clone();
+    let summary = move || {
+        let count = selected.with(Vec::len);
+        match count {
+            0 => "Choose one or more open invoices in the table above.".to_owned(),
+            1 => format!(
+                "1 invoice chosen, {} open.",
+                format_money(total.get(), &summary_currency)
+            ),
+            n => format!(
+                "{n} invoices chosen, {} open.",
+                format_money(total.get(), &summary_currency)
+            ),
+        }
+    };
+
+    view! {
+        <section class="panel" aria-labelledby="promise-title" data-testid="promise-form">
+            <h2 id="promise-title">"Promise to pay"</h2>
+            <form class="stack" novalidate=true on:submit=on_submit>
+                <p data-testid="promise-selection">{summary}</p>
+                <p id="promise-invoices-error" class="field-error" role="alert">{invoices_error}</p>
+                <label for="promise-amount">"Amount"</label>
+                <input id="promise-amount" name="amount" inputmode="decimal" autocomplete="off"
+                    aria-describedby="promise-amount-error"
+                    aria-invalid=move || if amount_error().is_some() { "true" } else { "false" }
+                    prop:value=move || amount.get()
+                    on:input=move |ev| amount.set(event_target_value(&ev)) />
+                <p id="promise-amount-error" class="field-error" role="alert">{amount_error}</p>
+                <label for="promise-date">"Pay by"</label>
+                <input id="promise-date" name="date" type="date"
+                    min=today.to_string() max=latest_date(today).to_string()
+                    aria-describedby="promise-date-error"
+                    aria-invalid=move || if date_error().is_some() { "true" } else { "false" }
+                    prop:value=move || date.get()
+                    on:input=move |ev| date.set(event_target_value(&ev))
+                    on:change=move |ev| date.set(event_target_value(&ev)) />
+                <p id="promise-date-error" class="field-error" role="alert">{date_error}</p>
+                <label for="promise-note">"Note (optional)"</label>
+                <textarea id="promise-note" name="note" rows="2" maxlength=NOTE_MAX_CHARS.to_string()
+                    aria-describedby="promise-note-error"
+                    prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                <p id="promise-note-error" class="field-error" role="alert">{note_error}{other_error}</p>
+                <button class="button primary" type="submit" disabled=move || record.pending().get()>
+                    {move || if record.pending().get() { "Sending…" } else { "Promise to pay" }}
+                </button>
+                <Show when=done>
+                    <p role="status" data-testid="promise-recorded">"Thank you. We have noted your promise and emailed you a confirmation."</p>
+                </Show>
+            </form>
+        </section>
+
+        <section class="panel" aria-labelledby="promises-title">
+            <h2 id="promises-title">"Open promises"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading promises…"</p> }>
+                {move || Suspend::new(async move {
+                    match promises.await {
+                        Ok(list) if list.is_empty() => EitherOf3::A(view! {
+                            <p class="empty" data-testid="no-promises">"No open promises."</p>
+                        }),
+                        Ok(list) => EitherOf3::B(view! {
+                            <div class="table-wrap">
+                                <table class="invoices" data-testid="open-promises">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Invoices"</th>
+                                            <th scope="col" class="num">"Amount"</th>
+                                            <th scope="col">"Pay by"</th>
+                                            <th scope="col">"Status"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>{list.into_iter().map(promise_row).collect_view()}</tbody>
+                                </table>
+                            </div>
+                        }),
+                        Err(err) => EitherOf3::C(view! { <p class="field-error">{err.to_string()}</p> }),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn promise_row(p: PromiseView) -> impl IntoView + use<> {
+    view! {
+        <tr>
+            <td data-label="Invoices">{p.invoices.join(", ")}</td>
+            <td data-label="Amount" class="num">{format_money(p.amount_minor, &p.currency)}</td>
+            <td data-label="Pay by">{p.promised_date.to_string()}</td>
+            <td data-label="Status">{p.status.as_str().replace('_', " ")}</td>
+        </tr>
+    }
+}
+
+fn invoice_row(
+    inv: OpenInvoice,
+    currency: &str,
+    selected: RwSignal<Vec<i64>>,
+    toggle: Callback<(i64, bool)>,
+) -> impl IntoView + use<> {
     let status = if inv.days_past_due > 0 {
         format!("{} days late", inv.days_past_due)
     } else {
         "Current".to_owned()
     };
     let late = inv.days_past_due > 0;
+    let id = inv.id;
+    let label = format!("Select invoice {}", inv.number);
     view! {
         <tr class:late=late>
+            <td data-label="Select">
+                <input type="checkbox" name="promise-invoice" value=id.to_string() aria-label=label
+                    prop:checked=move || selected.with(|ids| ids.contains(&id))
+                    on:change=move |ev| toggle.run((id, event_target_checked(&ev))) />
+            </td>
             <td data-label="Invoice">{inv.number}</td>
             <td data-label="PO">{inv.po_number.unwrap_or_default()}</td>
             <td data-label="Issued">{inv.issue_date.to_string()}</td>
@@ -197,6 +425,7 @@ fn invoice_row(inv: OpenInvoice, currency: &str) -> impl IntoView + use<> {
             <td data-label="Total" class="num">{format_money(inv.total_minor, currency)}</td>
             <td data-label="Open" class="num">{format_money(inv.open_minor, currency)}</td>
             <td data-label="Status">{status}</td>
+            <td data-label="File"><a href=format!("/portal/documents/{}/pdf", inv.id) download="" rel="external">"PDF"</a></td>
         </tr>
     }
 }

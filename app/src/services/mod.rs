@@ -4,10 +4,13 @@
 pub mod audit;
 pub mod contacts;
 pub mod demo;
+pub mod documents;
 pub mod magic_links;
 pub mod mail;
 pub mod outbox;
+pub mod pdf;
 pub mod portal;
+pub mod promises;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;

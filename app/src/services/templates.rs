@@ -96,6 +96,45 @@ Please confirm your details here:
 <p><a href=\"{{ link }}\">Confirm my details</a></p>
 ",
     },
+    DefaultTemplate {
+        key: "promise_confirmation",
+        name: "Promise to Pay received",
+        subject: "Your promise to pay {{ amount }} by {{ date }}",
+        text: "Hello {{ contact_name }},
+
+Thank you. We have noted that {{ company }} will pay {{ amount }} by {{ date }} for:
+{% for invoice in invoices %}
+- {{ invoice }}{% endfor %}
+{% if note %}
+Your note: {{ note }}
+{% endif %}
+We will remind you shortly before the date. If anything changes, you can make a new promise in the billing portal.
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>Thank you. We have noted that {{ company }} will pay <strong>{{ amount }}</strong> by <strong>{{ date }}</strong> for:</p>
+<ul>{% for invoice in invoices %}<li>{{ invoice }}</li>{% endfor %}</ul>
+{% if note %}<p>Your note: {{ note }}</p>
+{% endif %}<p>We will remind you shortly before the date. If anything changes, you can make a new promise in the billing portal.</p>
+",
+    },
+    DefaultTemplate {
+        key: "promise_reminder",
+        name: "Promise to Pay reminder",
+        subject: "Reminder: {{ amount }} promised by {{ date }}",
+        text: "Hello {{ contact_name }},
+
+A friendly reminder: {{ company }} promised to pay {{ amount }} by {{ date }} for:
+{% for invoice in invoices %}
+- {{ invoice }}{% endfor %}
+
+If the payment is already on its way, thank you, and please ignore this email.
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>A friendly reminder: {{ company }} promised to pay <strong>{{ amount }}</strong> by <strong>{{ date }}</strong> for:</p>
+<ul>{% for invoice in invoices %}<li>{{ invoice }}</li>{% endfor %}</ul>
+<p>If the payment is already on its way, thank you, and please ignore this email.</p>
+",
+    },
 ];
 
 /// Inserts every default template whose key is missing and returns how many it added.
