@@ -1,81 +1,18 @@
 //! Document and statement PDFs through the router: rendered PDFs carry the document's
 //! data (read back with poppler's `pdftotext`), and only the caller's own account's.
 
-use std::sync::Arc;
-
-use app::entities::{account, contact, document, document_line};
-use app::model::enums::{ActorKind, DocumentKind, DocumentStatus, LinkPurpose};
+use app::entities::{document, document_line};
+use app::model::enums::{DocumentKind, DocumentStatus};
 use app::model::portal::format_money;
-use app::services::{demo, magic_links, sessions};
-use app::state::FixedClock;
+use app::services::demo;
 use axum::body::Body;
-use chrono::{TimeZone, Utc};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use tower::ServiceExt;
 
-const PUBLIC_URL: &str = "http://settle.test";
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn router(db: DatabaseConnection) -> axum::Router {
-    let options = LeptosOptions::builder()
-        .output_name("settle")
-        .site_root("target/site")
-        .build();
-    server::web::router(server::web::state(
-        db,
-        options,
-        Arc::new(FixedClock::at(now())),
-        PUBLIC_URL,
-    ))
-}
-
-/// A portal session cookie for the first contact with an email on account `number`.
-async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
-    let account = account::Entity::find()
-        .filter(account::COLUMN.account_number.eq(number))
-        .one(db)
-        .await
-        .ok()
-        .flatten()
-        .expect("demo account");
-    let contact = contact::Entity::find()
-        .filter(contact::COLUMN.account_id.eq(account.id))
-        .filter(contact::COLUMN.email.is_not_null())
-        .one(db)
-        .await
-        .ok()
-        .flatten()
-        .expect("a contact with email");
-    let token = magic_links::issue(
-        db,
-        contact.id,
-        LinkPurpose::Portal,
-        None,
-        magic_links::SIGN_IN_TTL,
-        magic_links::Creator {
-            kind: ActorKind::System,
-            id: None,
-        },
-        now(),
-    )
-    .await
-    .expect("issue link");
-    let secret = magic_links::consume(db, &token, now())
-        .await
-        .expect("consume link");
-    (
-        account.id,
-        format!("{}={}", sessions::COOKIE, secret.secret),
-    )
-}
+mod common;
+use common::{now, router, session_for};
 
 async fn get(
     router: &axum::Router,

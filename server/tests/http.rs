@@ -2,81 +2,16 @@
 //! server functions are scoped to the caller's account, cross-site writes are refused,
 //! and every response carries the security headers.
 
-use std::sync::Arc;
-
-use app::model::enums::{ActorKind, LinkPurpose};
 use app::model::portal::Overview;
-use app::services::{demo, magic_links, sessions};
-use app::state::FixedClock;
+use app::services::{demo, sessions};
 use axum::body::Body;
-use chrono::{TimeZone, Utc};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{EntityTrait, QueryFilter};
 use tower::ServiceExt;
 
-const PUBLIC_URL: &str = "http://settle.test";
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn router(db: DatabaseConnection) -> axum::Router {
-    let options = LeptosOptions::builder()
-        .output_name("settle")
-        .site_root("target/site")
-        .build();
-    server::web::router(server::web::state(
-        db,
-        options,
-        Arc::new(FixedClock::at(now())),
-        PUBLIC_URL,
-    ))
-}
-
-/// A session cookie for the first contact with an email on the account numbered `number`.
-async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
-    use app::entities::{account, contact};
-    let account = account::Entity::find()
-        .filter(account::COLUMN.account_number.eq(number))
-        .one(db)
-        .await
-        .ok()
-        .flatten()
-        .expect("demo account");
-    let contact = contact::Entity::find()
-        .filter(contact::COLUMN.account_id.eq(account.id))
-        .filter(contact::COLUMN.email.is_not_null())
-        .one(db)
-        .await
-        .ok()
-        .flatten()
-        .expect("a contact with email");
-    let token = magic_links::issue(
-        db,
-        contact.id,
-        LinkPurpose::Portal,
-        None,
-        magic_links::SIGN_IN_TTL,
-        magic_links::Creator {
-            kind: ActorKind::System,
-            id: None,
-        },
-        now(),
-    )
-    .await
-    .expect("issue link");
-    let secret = magic_links::consume(db, &token, now())
-        .await
-        .expect("consume link");
-    (
-        account.id,
-        format!("{}={}", sessions::COOKIE, secret.secret),
-    )
-}
+mod common;
+use common::{now, router, session_for};
 
 async fn call(
     router: &axum::Router,

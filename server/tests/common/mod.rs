@@ -3,6 +3,16 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::entities::{account, contact};
+use app::model::enums::{ActorKind, LinkPurpose};
+use app::services::{magic_links, sessions};
+use app::state::FixedClock;
+use leptos::config::LeptosOptions;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+
+pub use app::testing::fixtures::now;
 
 /// The SMTP sink script: aiosmtpd saving each message as `.eml` and `.json`.
 pub const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
@@ -97,4 +107,61 @@ impl Sink {
             .filter(|m| m["message_id"].as_str() == Some(message_id))
             .collect()
     }
+}
+
+/// The public URL the test router builds links from.
+pub const PUBLIC_URL: &str = "http://settle.test";
+
+/// The router tests drive, with a clock fixed at [`now`].
+pub fn router(db: DatabaseConnection) -> axum::Router {
+    let options = LeptosOptions::builder()
+        .output_name("settle")
+        .site_root("target/site")
+        .build();
+    server::web::router(server::web::state(
+        db,
+        options,
+        Arc::new(FixedClock::at(now())),
+        PUBLIC_URL,
+    ))
+}
+
+/// A portal session cookie for the first contact with an email on account `number`.
+pub async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
+    let account = account::Entity::find()
+        .filter(account::COLUMN.account_number.eq(number))
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .expect("demo account");
+    let contact = contact::Entity::find()
+        .filter(contact::COLUMN.account_id.eq(account.id))
+        .filter(contact::COLUMN.email.is_not_null())
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .expect("a contact with email");
+    let token = magic_links::issue(
+        db,
+        contact.id,
+        LinkPurpose::Portal,
+        None,
+        magic_links::SIGN_IN_TTL,
+        magic_links::Creator {
+            kind: ActorKind::System,
+            id: None,
+        },
+        now(),
+    )
+    .await
+    .expect("issue link");
+    let secret = magic_links::consume(db, &token, now())
+        .await
+        .expect("consume link");
+    (
+        account.id,
+        format!("{}={}", sessions::COOKIE, secret.secret),
+    )
 }
