@@ -21,6 +21,9 @@ pub enum AppError {
     RateLimited,
     #[error("something went wrong on our side; please try again")]
     Internal,
+    /// A service Settle depends on (the payment provider) did not answer as it should.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request never reached a server function (network, encoding).
     #[error("the request failed: {0}")]
     Transport(String),
@@ -37,6 +40,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::RateLimited => 429,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
             AppError::Transport(_) => 400,
         }
     }

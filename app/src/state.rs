@@ -63,6 +63,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// The Easy Pay provider (the sandbox unless configured otherwise).
+    pub pay: Arc<dyn crate::services::easy_pay::Provider>,
     /// Poked after mail is queued, so the delivery worker sends it now rather than at its next tick.
     pub mail_wake: Arc<tokio::sync::Notify>,
 }

@@ -62,6 +62,20 @@ async fn fresh_sqlite() -> DatabaseConnection {
     conn
 }
 
+/// A migrated SQLite database in the file `path` (created when missing), shared by a pool
+/// of several connections as in production — for tests of concurrent writers.
+///
+/// # Panics
+/// When the file cannot be opened or migrated.
+pub async fn file_sqlite(path: &std::path::Path) -> DatabaseConnection {
+    let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("sqlite file");
+    db::migrate(&conn).await.expect("migrate sqlite file");
+    seed(&conn).await;
+    conn
+}
+
 async fn fresh_postgres(name: &str) -> Option<DatabaseConnection> {
     let url = postgres_url(name).await?;
     let conn = db::connect(&url).await.expect("postgres test database");
@@ -140,11 +154,13 @@ mod tests {
 
 /// Rows most tests need, made the same way everywhere.
 pub mod fixtures {
-    use chrono::{DateTime, TimeZone, Utc};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
-    use crate::entities::{account, contact};
-    use crate::model::enums::{AccountKind, AccountStatus, ContactRole, EmailStatus};
+    use crate::entities::{account, contact, document};
+    use crate::model::enums::{
+        AccountKind, AccountStatus, ContactRole, DocumentKind, DocumentStatus, EmailStatus,
+    };
 
     /// The fixed "now" of the tests: 2026-11-23 09:00 UTC.
     pub fn now() -> DateTime<Utc> {
@@ -178,6 +194,39 @@ pub mod fixtures {
         .insert(db)
         .await
         .expect("insert account")
+    }
+
+    /// An open USD invoice issued 40 days before [`now`], 10 days past due, whose total
+    /// is `open_minor` (at least $100).
+    ///
+    /// # Panics
+    /// When the insert fails.
+    pub async fn invoice(
+        db: &impl ConnectionTrait,
+        account_id: i64,
+        number: &str,
+        open_minor: i64,
+    ) -> document::Model {
+        let today = now().date_naive();
+        document::ActiveModel {
+            account_id: Set(account_id),
+            kind: Set(DocumentKind::Invoice),
+            number: Set(number.to_owned()),
+            issue_date: Set(today - Duration::days(40)),
+            due_date: Set(Some(today - Duration::days(10))),
+            currency: Set("USD".to_owned()),
+            total_minor: Set(open_minor.max(10_000)),
+            tax_minor: Set(0),
+            open_minor: Set(open_minor),
+            disputed_minor: Set(0),
+            status: Set(DocumentStatus::Open),
+            created_at: Set(now()),
+            updated_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert invoice")
     }
 
     /// A verified AP contact, primary for billing.

@@ -325,6 +325,8 @@ fn payment_link(account_id: i64, contact_id: Option<i64>, key: &str) -> payment_
         status: PaymentLinkStatus::Pending,
         created_at: ts(0),
         updated_at: ts(1),
+        checkout_url: Some(format!("https://pay.example/{key}")),
+        method: Some(PaymentChannel::Card),
     }
 }
 
@@ -1694,6 +1696,7 @@ async fn migrated_schema_matches_every_entity() {
             entity_shape(payment::Entity, backend),
             entity_shape(payment_application::Entity, backend),
             entity_shape(payment_link::Entity, backend),
+            entity_shape(payment_link_document::Entity, backend),
             entity_shape(payment_method::Entity, backend),
             entity_shape(promise::Entity, backend),
             entity_shape(promise_document::Entity, backend),
@@ -1707,6 +1710,7 @@ async fn migrated_schema_matches_every_entity() {
             entity_shape(supplier::Entity, backend),
             entity_shape(task::Entity, backend),
             entity_shape(template::Entity, backend),
+            entity_shape(webhook_event::Entity, backend),
         ];
         for expected in &entities {
             let actual = database_shape(&t, &expected.table).await;

@@ -28,6 +28,7 @@ mod m20261123_000006_access;
 mod m20261123_000007_audit_messages_tasks;
 mod m20261123_000008_automation;
 mod m20261123_000009_rate_limits_and_codes;
+mod m20261123_000010_easy_pay;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_audit_messages_tasks::Migration),
             Box::new(m20261123_000008_automation::Migration),
             Box::new(m20261123_000009_rate_limits_and_codes::Migration),
+            Box::new(m20261123_000010_easy_pay::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ const GROUPS: &[&[&str]] = &[
         "campaign_targets",
     ],
     &["rate_limits"],
+    &["payment_link_documents", "webhook_events"],
 ];
 
 /// The bookkeeping table of sea-orm-migration, which `down` leaves in place.
@@ -95,6 +96,18 @@ const FOREIGN_KEYS: &[(&str, &str, &str, &str)] = &[
     ("campaign_targets", "campaign_id", "campaigns", CASCADE),
     ("campaign_targets", "account_id", "accounts", CASCADE),
     ("campaign_targets", "contact_id", "contacts", SET_NULL),
+    (
+        "payment_link_documents",
+        "payment_link_id",
+        "payment_links",
+        CASCADE,
+    ),
+    (
+        "payment_link_documents",
+        "document_id",
+        "documents",
+        NO_ACTION,
+    ),
 ];
 
 const CASCADE: &str = "CASCADE";

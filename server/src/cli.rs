@@ -257,6 +257,7 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         leptos_options,
         clock.clone(),
         &config.public_url,
+        config.pay_provider().map_err(|e| e.to_string())?,
     );
     state.mail_wake = mailer.waker();
     crate::workers::spawn_promise_follow_up(

@@ -19,6 +19,21 @@ pub struct Config {
     pub mail_lease_secs: u64,
     /// How often the mail worker looks for due mail when nothing wakes it.
     pub mail_poll_secs: u64,
+    /// The Easy Pay provider.
+    pub pay: PayConfig,
+}
+
+/// Which payment provider Easy Pay uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayConfig {
+    /// The built-in test checkout (the default).
+    Sandbox,
+    /// Stripe Checkout.
+    Stripe {
+        api_base: String,
+        secret_key: String,
+        webhook_secret: String,
+    },
 }
 
 /// A variable that is set to something Settle cannot use.
@@ -133,6 +148,46 @@ impl Config {
         };
         let mail_lease_secs = seconds("SETTLE_MAIL_LEASE_SECS", 300)?;
         let mail_poll_secs = seconds("SETTLE_MAIL_POLL_SECS", 5)?;
+        let pay = match get("SETTLE_PAY_PROVIDER").as_deref() {
+            None | Some("sandbox") => PayConfig::Sandbox,
+            Some("stripe") => {
+                let secret_key = get("SETTLE_STRIPE_SECRET_KEY")
+                    .filter(|k| k.starts_with("sk_") || k.starts_with("rk_"))
+                    .ok_or_else(|| {
+                        bad(
+                            "SETTLE_STRIPE_SECRET_KEY",
+                            "must be set to a Stripe secret key (sk_…) when SETTLE_PAY_PROVIDER=stripe",
+                        )
+                    })?;
+                let webhook_secret = get("SETTLE_STRIPE_WEBHOOK_SECRET")
+                    .filter(|k| k.starts_with("whsec_"))
+                    .ok_or_else(|| {
+                        bad(
+                            "SETTLE_STRIPE_WEBHOOK_SECRET",
+                            "must be set to the webhook endpoint's signing secret (whsec_…)",
+                        )
+                    })?;
+                let api_base = get("SETTLE_STRIPE_API_BASE")
+                    .unwrap_or_else(|| "https://api.stripe.com".to_owned());
+                if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+                    return Err(bad(
+                        "SETTLE_STRIPE_API_BASE",
+                        "must start with https:// (or http:// for a local mock)",
+                    ));
+                }
+                PayConfig::Stripe {
+                    api_base: api_base.trim_end_matches('/').to_owned(),
+                    secret_key,
+                    webhook_secret,
+                }
+            }
+            Some(other) => {
+                return Err(bad(
+                    "SETTLE_PAY_PROVIDER",
+                    format!("`{other}` is not a provider; use sandbox or stripe"),
+                ));
+            }
+        };
         Ok(Config {
             database_url,
             site_addr,
@@ -144,6 +199,32 @@ impl Config {
             site_root,
             mail_lease_secs,
             mail_poll_secs,
+            pay,
+        })
+    }
+
+    /// The configured payment provider. The sandbox signs its callbacks with a secret
+    /// derived from `SETTLE_SECRET_KEY`, so every process of one installation agrees on it.
+    ///
+    /// # Errors
+    /// The provider's HTTP client cannot be built.
+    pub fn pay_provider(
+        &self,
+    ) -> Result<std::sync::Arc<dyn app::services::easy_pay::Provider>, ConfigError> {
+        use app::services::easy_pay::{sandbox::Sandbox, stripe::Stripe};
+        Ok(match &self.pay {
+            PayConfig::Sandbox => std::sync::Arc::new(Sandbox::new(
+                sandbox_secret(&self.secret_key),
+                &self.public_url,
+            )),
+            PayConfig::Stripe {
+                api_base,
+                secret_key,
+                webhook_secret,
+            } => std::sync::Arc::new(
+                Stripe::new(api_base, secret_key, webhook_secret)
+                    .map_err(|e| bad("SETTLE_PAY_PROVIDER", e.to_string()))?,
+            ),
         })
     }
 
@@ -151,6 +232,16 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// The sandbox's webhook secret: a hash of the installation's secret key, so it is the
+/// same in every process and says nothing about the key.
+pub fn sandbox_secret(secret_key: &[u8; 32]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"settle sandbox webhook secret\0");
+    hasher.update(secret_key);
+    hex::encode(hasher.finalize()).into_bytes()
 }
 
 fn parse_key(text: &str) -> Option<[u8; 32]> {
@@ -227,11 +318,55 @@ mod tests {
             ("SETTLE_SECRET_KEY", "abc"),
             ("SETTLE_MAIL_LEASE_SECS", "0"),
             ("SETTLE_MAIL_POLL_SECS", "soon"),
+            ("SETTLE_PAY_PROVIDER", "paypal"),
         ] {
             // Later entries win, so the bad value replaces the valid key where they collide.
             let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);
             assert_eq!(err.var, var, "{value}");
         }
+    }
+
+    #[test]
+    fn the_sandbox_is_the_default_provider() {
+        let c = config(&[("SETTLE_SECRET_KEY", KEY)]).expect("valid");
+        assert_eq!(c.pay, PayConfig::Sandbox);
+    }
+
+    #[test]
+    fn stripe_needs_its_keys_each_named_when_missing() {
+        let base = [
+            ("SETTLE_SECRET_KEY", KEY),
+            ("SETTLE_PAY_PROVIDER", "stripe"),
+        ];
+        let err = config(&base).expect_err("no keys");
+        assert_eq!(err.var, "SETTLE_STRIPE_SECRET_KEY");
+        let err = config(&[base[0], base[1], ("SETTLE_STRIPE_SECRET_KEY", "sk_test_1")])
+            .expect_err("no webhook secret");
+        assert_eq!(err.var, "SETTLE_STRIPE_WEBHOOK_SECRET");
+        let err = config(&[
+            base[0],
+            base[1],
+            ("SETTLE_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("SETTLE_STRIPE_WEBHOOK_SECRET", "whsec_1"),
+            ("SETTLE_STRIPE_API_BASE", "localhost:12111"),
+        ])
+        .expect_err("bad base");
+        assert_eq!(err.var, "SETTLE_STRIPE_API_BASE");
+        let c = config(&[
+            base[0],
+            base[1],
+            ("SETTLE_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("SETTLE_STRIPE_WEBHOOK_SECRET", "whsec_1"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.pay,
+            PayConfig::Stripe {
+                api_base: "https://api.stripe.com".to_owned(),
+                secret_key: "sk_test_1".to_owned(),
+                webhook_secret: "whsec_1".to_owned(),
+            }
+        );
     }
 
     #[test]

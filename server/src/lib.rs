@@ -5,5 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod downloads;
 pub mod mailer;
+pub mod pay;
 pub mod web;
 pub mod workers;

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::{HeaderValue, Method, StatusCode, header};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -25,11 +25,13 @@ pub fn state(
     leptos_options: LeptosOptions,
     clock: Arc<dyn Clock>,
     public_url: &str,
+    pay: Arc<dyn app::services::easy_pay::Provider>,
 ) -> AppState {
     AppState {
         leptos_options,
         db,
         clock,
+        pay,
         mail_wake: Arc::new(tokio::sync::Notify::new()),
         settings: Arc::new(Settings {
             public_url: public_url.to_owned(),
@@ -50,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/portal/statement.pdf",
             get(crate::downloads::statement_pdf),
+        )
+        .route("/webhooks/{provider}", post(crate::pay::webhook))
+        .route(
+            "/pay/sandbox/{session}",
+            get(crate::pay::sandbox_page).post(crate::pay::sandbox_press),
         )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

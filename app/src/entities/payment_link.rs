@@ -23,6 +23,10 @@ pub struct Model {
     pub status: PaymentLinkStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where the customer completes the payment (the provider's hosted page).
+    pub checkout_url: Option<String>,
+    /// The method the customer chose before checkout.
+    pub method: Option<PaymentChannel>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

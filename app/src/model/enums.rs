@@ -65,7 +65,17 @@ vocabulary!(DocumentStatus {
 vocabulary!(PaymentProvider { Sandbox => "sandbox", Stripe => "stripe", Erp => "erp", Manual => "manual" });
 vocabulary!(PaymentChannel { Card => "card", Ach => "ach", Wallet => "wallet", Check => "check", Wire => "wire" });
 vocabulary!(PaymentStatus { Pending => "pending", Succeeded => "succeeded", Failed => "failed" });
-vocabulary!(PaymentLinkStatus { Created => "created", Pending => "pending", Completed => "completed", Expired => "expired" });
+vocabulary!(
+    /// An Easy Pay checkout: `created` until the provider reports; `pending` while a bank
+    /// debit clears; then `completed`, `failed` (the bank returned it) or `expired`.
+    PaymentLinkStatus {
+        Created => "created",
+        Pending => "pending",
+        Completed => "completed",
+        Failed => "failed",
+        Expired => "expired",
+    }
+);
 vocabulary!(PromiseStatus {
     Open => "open",
     Kept => "kept",

@@ -2,6 +2,7 @@
 
 pub mod documents;
 pub mod enums;
+pub mod payments;
 pub mod portal;
 pub mod promises;
 pub mod staff;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contacts;
 pub mod demo;
 pub mod documents;
+pub mod easy_pay;
 pub mod magic_links;
 pub mod mail;
 pub mod outbox;

@@ -70,6 +70,25 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// A contact signed in with any link: (contact, account, purpose, scope).
+    ///
+    /// # Errors
+    /// `Unauthorized` unless the caller is a contact.
+    pub fn contact(&self) -> Result<(i64, i64, LinkPurpose, Option<&str>), AppError> {
+        match self {
+            Caller::Contact {
+                contact_id,
+                account_id,
+                purpose,
+                scope,
+                ..
+            } => Ok((*contact_id, *account_id, *purpose, scope.as_deref())),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+}
+
 fn role_rank(role: StaffRole) -> u8 {
     match role {
         StaffRole::Viewer => 0,

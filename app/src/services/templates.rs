@@ -135,6 +135,47 @@ If the payment is already on its way, thank you, and please ignore this email.
 <p>If the payment is already on its way, thank you, and please ignore this email.</p>
 ",
     },
+    DefaultTemplate {
+        key: "payment_receipt",
+        name: "Payment receipt",
+        subject: "Receipt: {{ amount }} received",
+        text: "Hello {{ contact_name }},
+
+Thank you. We received {{ amount }} from {{ company }} ({{ method }}, reference {{ reference }}).
+{% for line in lines %}
+- {{ line.number }}: {{ line.amount }} paid, {{ line.open }} still open{% endfor %}
+{% if credit %}
+{{ credit }} more than the invoices' balances is kept as a credit on your account.
+{% endif %}
+Your account: {{ portal_link }}
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>Thank you. We received <strong>{{ amount }}</strong> from {{ company }} ({{ method }}, reference {{ reference }}).</p>
+<table><tr><th align=\"left\">Invoice</th><th align=\"right\">Paid</th><th align=\"right\">Still open</th></tr>
+{% for line in lines %}<tr><td>{{ line.number }}</td><td align=\"right\">{{ line.amount }}</td><td align=\"right\">{{ line.open }}</td></tr>
+{% endfor %}</table>
+{% if credit %}<p>{{ credit }} more than the invoices' balances is kept as a credit on your account.</p>
+{% endif %}<p><a href=\"{{ portal_link }}\">Your account</a></p>
+",
+    },
+    DefaultTemplate {
+        key: "message_reply",
+        name: "Reply to a customer's message",
+        subject: "{{ supplier }} replied to your message{% if document %} about {{ document }}{% endif %}",
+        text: "Hello {{ contact_name }},
+
+{{ staff_name }} wrote:
+
+{{ body }}
+
+Reply in the billing portal: {{ portal_link }}
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>{{ staff_name }} wrote:</p>
+<blockquote style=\"white-space:pre-wrap\">{{ body }}</blockquote>
+<p><a href=\"{{ portal_link }}\">Reply in the billing portal</a></p>
+",
+    },
 ];
 
 /// Inserts every default template whose key is missing and returns how many it added.

@@ -123,8 +123,15 @@ pub fn router(db: DatabaseConnection) -> axum::Router {
         options,
         Arc::new(FixedClock::at(now())),
         PUBLIC_URL,
+        Arc::new(app::services::easy_pay::sandbox::Sandbox::new(
+            SANDBOX_SECRET.to_vec(),
+            PUBLIC_URL,
+        )),
     ))
 }
+
+/// The secret the test router's sandbox signs its webhooks with.
+pub const SANDBOX_SECRET: &[u8] = b"test sandbox secret";
 
 /// A portal session cookie for the first contact with an email on account `number`.
 pub async fn session_for(db: &DatabaseConnection, number: &str) -> (i64, String) {
