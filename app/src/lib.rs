@@ -81,6 +81,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal") view=pages::portal::OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/documents") view=pages::documents::DocumentsPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
+                    <Route path=path!("/portal/pay") view=pages::pay::PayLinkPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/messages/:account") view=pages::messages::StaffThreadPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/receipt/:session") view=pages::pay::ReceiptPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />

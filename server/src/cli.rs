@@ -44,6 +44,9 @@ pub enum Command {
         /// What the link opens.
         #[arg(long, value_enum, default_value_t = PurposeArg::Portal)]
         purpose: PurposeArg,
+        /// For `--purpose pay`: the number of the invoice the link pays.
+        #[arg(long)]
+        invoice: Option<String>,
     },
 }
 
@@ -153,8 +156,20 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             }
             Ok(())
         }
-        Command::Link { email, purpose } => {
-            let link = make_link(&db, &config, &email, purpose.into(), clock.as_ref()).await?;
+        Command::Link {
+            email,
+            purpose,
+            invoice,
+        } => {
+            let link = make_link(
+                &db,
+                &config,
+                &email,
+                purpose.into(),
+                invoice.as_deref(),
+                clock.as_ref(),
+            )
+            .await?;
             println!("{link}");
             Ok(())
         }
@@ -166,6 +181,7 @@ async fn make_link(
     config: &Config,
     email: &str,
     purpose: LinkPurpose,
+    invoice: Option<&str>,
     clock: &dyn Clock,
 ) -> Result<String, String> {
     use app::entities::contact;
@@ -176,6 +192,32 @@ async fn make_link(
         .await
         .map_err(|e| format!("looking up the contact: {e}"))?
         .ok_or_else(|| format!("no contact has the email {email}"))?;
+    let creator = magic_links::Creator {
+        kind: ActorKind::System,
+        id: None,
+    };
+    match (purpose, invoice) {
+        (LinkPurpose::Pay, Some(number)) => {
+            let token = app::services::easy_pay::issue_pay_link(
+                db,
+                contact.id,
+                number,
+                creator,
+                clock.now(),
+            )
+            .await
+            .map_err(|e| match e {
+                app::error::AppError::NotFound => {
+                    format!("{email}'s account has no invoice {number}")
+                }
+                other => other.to_string(),
+            })?;
+            return Ok(format!("{}/l/{token}", config.public_url));
+        }
+        (LinkPurpose::Pay, None) => return Err("--purpose pay needs --invoice NUMBER".to_owned()),
+        (_, Some(_)) => return Err("--invoice goes with --purpose pay only".to_owned()),
+        _ => {}
+    }
     let ttl = if purpose == LinkPurpose::Portal {
         magic_links::SIGN_IN_TTL
     } else {
@@ -227,6 +269,7 @@ async fn load_demo(db: &DatabaseConnection, config: &Config, clock: &dyn Clock) 
         config,
         demo::DEMO_CONTACT_EMAIL,
         LinkPurpose::Portal,
+        None,
         clock,
     )
     .await?;

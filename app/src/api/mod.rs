@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod documents;
 pub mod links;
+pub mod messages;
 pub mod pay;
 pub mod portal;
 pub mod promises;

@@ -2,6 +2,7 @@
 
 pub mod documents;
 pub mod enums;
+pub mod messages;
 pub mod payments;
 pub mod portal;
 pub mod promises;

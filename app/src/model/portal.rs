@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::enums::{ContactRole, DocumentStatus, LinkPurpose};
+use super::enums::{
+    ContactRole, DisputeStatus, DocumentStatus, LinkPurpose, PaymentChannel, PaymentStatus,
+};
 
 /// Open balance split by days past due.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +72,32 @@ pub struct Overview {
     pub credits_minor: i64,
     pub aging: Aging,
     pub open_invoices: Vec<OpenInvoice>,
+    /// The latest payments, newest first.
+    pub recent_payments: Vec<PaymentSummary>,
+    /// Disputes still being looked at.
+    pub open_disputes: Vec<DisputeSummary>,
+    /// Names this page view, so a doubled "Pay" click opens one checkout.
+    pub pay_attempt: String,
+}
+
+/// A payment as the overview lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSummary {
+    pub received_on: NaiveDate,
+    pub amount_minor: i64,
+    pub method: PaymentChannel,
+    pub status: PaymentStatus,
+    /// Invoice numbers the payment was applied to.
+    pub invoices: Vec<String>,
+}
+
+/// A dispute as the overview lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeSummary {
+    pub invoice: String,
+    pub disputed_minor: i64,
+    pub status: DisputeStatus,
+    pub opened_on: NaiveDate,
 }
 
 /// What a magic-link page shows before its button is pressed.

@@ -240,6 +240,8 @@ fn DocumentTable(data: DocumentList, params: Params) -> impl IntoView {
 fn document_row(doc: DocumentRow) -> impl IntoView + use<> {
     let href = format!("/portal/documents/{}/pdf", doc.id);
     let label = format!("Download {} as PDF", doc.number);
+    let ask = format!("/portal/messages?document={}", doc.id);
+    let ask_label = format!("Ask us about {}", doc.number);
     view! {
         <tr>
             <td data-label="Number">{doc.number}</td>
@@ -252,6 +254,8 @@ fn document_row(doc: DocumentRow) -> impl IntoView + use<> {
             <td data-label="Status">{status_label(doc.status)}</td>
             <td data-label="File">
                 <a href=href download="" rel="external" aria-label=label>"PDF"</a>
+                " · "
+                <a href=ask aria-label=ask_label>"Ask"</a>
             </td>
         </tr>
     }

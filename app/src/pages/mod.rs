@@ -4,6 +4,8 @@ pub mod admin;
 pub mod documents;
 pub mod home;
 pub mod link;
+pub mod messages;
 pub mod not_found;
+pub mod pay;
 pub mod portal;
 pub mod staff;

@@ -11,10 +11,12 @@ use crate::api::portal::{ReportWrongPerson, SignOut, get_overview};
 use crate::api::promises::{RecordPromise, list_promises};
 use crate::components::aging_chart::AgingChart;
 use crate::error::AppError;
-use crate::model::portal::{OpenInvoice, Overview, format_money};
+use crate::model::enums::{DocumentStatus, PaymentStatus};
+use crate::model::portal::{DisputeSummary, OpenInvoice, Overview, PaymentSummary, format_money};
 use crate::model::promises::{
     NOTE_MAX_CHARS, PromiseView, amount_input, latest_date, validate_form,
 };
+use crate::pages::pay::PayPanel;
 
 /// How the open-invoice table is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +121,7 @@ fn OverviewView(data: Overview) -> impl IntoView {
                 <p class="muted">"Account " {data.account_number.clone()} " · as of " {data.as_of.format("%b %-d, %Y").to_string()}</p>
             </div>
             <a class="button" href="/portal/documents">"Documents"</a>
+            <a class="button" href="/portal/messages">"Send us a message"</a>
             <ActionForm action=sign_out attr:class="inline">
                 <button class="button" type="submit">"Sign out"</button>
             </ActionForm>
@@ -215,7 +218,87 @@ fn OverviewView(data: Overview) -> impl IntoView {
             }}
         </section>
 
-        <PromiseForm today=data.as_of currency=currency.clone() selected amount total=Signal::derive(selected_total) />
+        <div class="two-up">
+            <PayPanel currency=currency.clone() attempt=data.pay_attempt.clone() selected invoices />
+            <div>
+                <PromiseForm today=data.as_of currency=currency.clone() selected amount total=Signal::derive(selected_total) />
+            </div>
+        </div>
+
+        <RecentPayments payments=data.recent_payments.clone() currency=currency.clone() />
+        <OpenDisputes disputes=data.open_disputes.clone() currency=currency.clone() />
+    }
+}
+
+#[component]
+fn RecentPayments(payments: Vec<PaymentSummary>, currency: String) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="payments-title">
+            <h2 id="payments-title">"Recent payments"</h2>
+            {if payments.is_empty() {
+                Either::Left(view! { <p class="empty">"No payments yet."</p> })
+            } else {
+                Either::Right(view! {
+                    <div class="table-wrap">
+                        <table class="invoices" data-testid="recent-payments">
+                            <thead><tr>
+                                <th scope="col">"Date"</th>
+                                <th scope="col" class="num">"Amount"</th>
+                                <th scope="col">"Method"</th>
+                                <th scope="col">"Invoices"</th>
+                                <th scope="col">"Status"</th>
+                            </tr></thead>
+                            <tbody>
+                                {payments.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td data-label="Date">{p.received_on.to_string()}</td>
+                                        <td data-label="Amount" class="num">{format_money(p.amount_minor, &currency)}</td>
+                                        <td data-label="Method">{p.method.as_str().to_uppercase()}</td>
+                                        <td data-label="Invoices">{p.invoices.join(", ")}</td>
+                                        <td data-label="Status">{if p.status == PaymentStatus::Pending { "clearing" } else { "received" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn OpenDisputes(disputes: Vec<DisputeSummary>, currency: String) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="disputes-title">
+            <h2 id="disputes-title">"Open disputes"</h2>
+            {if disputes.is_empty() {
+                Either::Left(view! { <p class="empty">"No open disputes."</p> })
+            } else {
+                Either::Right(view! {
+                    <div class="table-wrap">
+                        <table class="invoices" data-testid="open-disputes">
+                            <thead><tr>
+                                <th scope="col">"Invoice"</th>
+                                <th scope="col" class="num">"Disputed"</th>
+                                <th scope="col">"Opened"</th>
+                                <th scope="col">"Status"</th>
+                            </tr></thead>
+                            <tbody>
+                                {disputes.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td data-label="Invoice">{d.invoice}</td>
+                                        <td data-label="Disputed" class="num">{format_money(d.disputed_minor, &currency)}</td>
+                                        <td data-label="Opened">{d.opened_on.to_string()}</td>
+                                        <td data-label="Status">{d.status.as_str().replace('_', " ")}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                })
+            }}
+        </section>
     }
 }
 
@@ -403,7 +486,9 @@ fn invoice_row(
     selected: RwSignal<Vec<i64>>,
     toggle: Callback<(i64, bool)>,
 ) -> impl IntoView + use<> {
-    let status = if inv.days_past_due > 0 {
+    let status = if inv.status == DocumentStatus::PaymentPending {
+        "Payment pending".to_owned()
+    } else if inv.days_past_due > 0 {
         format!("{} days late", inv.days_past_due)
     } else {
         "Current".to_owned()

@@ -66,6 +66,7 @@ pub fn StaffHomePage() -> impl IntoView {
                         </section>
                         <nav class="panel narrow" aria-label="Staff">
                             <ul class="links">
+                                <li><a href="/staff/messages">"Customer messages"</a></li>
                                 <li><a href="/staff/mail">"Undelivered mail"</a></li>
                                 <li><a href="/staff/templates">"Email templates"</a>" (admins)"</li>
                             </ul>

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod easy_pay;
 pub mod magic_links;
 pub mod mail;
+pub mod messages;
 pub mod outbox;
 pub mod pdf;
 pub mod portal;

@@ -1,12 +1,17 @@
 //! The customer's view of their account. Every query is scoped by the caller's account.
 
-use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::*};
+use std::collections::HashMap;
 
-use crate::entities::{account, document, payment};
+use chrono::NaiveDate;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
+
+use crate::entities::{account, dispute, document, payment, payment_application};
 use crate::error::AppError;
-use crate::model::enums::{DocumentKind, DocumentStatus, PaymentStatus};
-use crate::model::portal::{Aging, OpenInvoice, Overview};
+use crate::model::enums::{DisputeStatus, DocumentKind, DocumentStatus, PaymentStatus};
+use crate::model::portal::{Aging, DisputeSummary, OpenInvoice, Overview, PaymentSummary};
+
+/// How many payments the overview lists.
+pub const RECENT_PAYMENTS: u64 = 5;
 
 /// Balance, aging and open invoices of `account_id` as of `today`.
 ///
@@ -70,6 +75,71 @@ pub async fn overview(
             status: doc.status,
         });
     }
+    let recent = payment::Entity::find()
+        .filter(payment::COLUMN.account_id.eq(account_id))
+        .filter(
+            payment::COLUMN
+                .status
+                .is_in([PaymentStatus::Succeeded, PaymentStatus::Pending]),
+        )
+        .order_by_desc(payment::COLUMN.received_at)
+        .order_by_desc(payment::COLUMN.id)
+        .limit(RECENT_PAYMENTS)
+        .all(db)
+        .await?;
+    let applied = payment_application::Entity::find()
+        .filter(
+            payment_application::COLUMN
+                .payment_id
+                .is_in(recent.iter().map(|p| p.id)),
+        )
+        .all(db)
+        .await?;
+    let disputes = dispute::Entity::find()
+        .filter(dispute::COLUMN.account_id.eq(account_id))
+        .filter(dispute::COLUMN.status.eq(DisputeStatus::Open))
+        .order_by_desc(dispute::COLUMN.created_at)
+        .all(db)
+        .await?;
+    // One query names every invoice the payments and disputes refer to.
+    let numbers: HashMap<i64, String> = document::Entity::find()
+        .filter(
+            document::COLUMN.id.is_in(
+                applied
+                    .iter()
+                    .map(|a| a.document_id)
+                    .chain(disputes.iter().map(|d| d.document_id)),
+            ),
+        )
+        .filter(document::COLUMN.account_id.eq(account_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.number))
+        .collect();
+    let recent_payments = recent
+        .iter()
+        .map(|p| PaymentSummary {
+            received_on: p.received_at.date_naive(),
+            amount_minor: p.amount_minor,
+            method: p.method,
+            status: p.status,
+            invoices: applied
+                .iter()
+                .filter(|a| a.payment_id == p.id)
+                .filter_map(|a| numbers.get(&a.document_id).cloned())
+                .collect(),
+        })
+        .collect();
+    let open_disputes = disputes
+        .into_iter()
+        .map(|d| DisputeSummary {
+            invoice: numbers.get(&d.document_id).cloned().unwrap_or_default(),
+            disputed_minor: d.disputed_minor,
+            status: d.status,
+            opened_on: d.created_at.date_naive(),
+        })
+        .collect();
     Ok(Overview {
         account_name: account.display_name,
         account_number: account.account_number,
@@ -79,5 +149,8 @@ pub async fn overview(
         credits_minor: credits,
         aging,
         open_invoices,
+        recent_payments,
+        open_disputes,
+        pay_attempt: crate::services::tokens::new_token(),
     })
 }

@@ -421,3 +421,40 @@ pub fn pay_scope(document_id: i64) -> String {
 pub fn scoped_document(scope: Option<&str>) -> Option<i64> {
     scope?.strip_prefix("document:")?.parse().ok()
 }
+
+/// Makes a Pay link for invoice `number` of contact `contact_id`'s account: it opens that
+/// invoice's payment page and nothing else of the account. Returns the token.
+///
+/// # Errors
+/// `NotFound` when the contact or the invoice (on the contact's account) does not exist;
+/// database errors as `Internal`.
+pub async fn issue_pay_link(
+    db: &impl ConnectionTrait,
+    contact_id: i64,
+    number: &str,
+    creator: crate::services::magic_links::Creator,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    use crate::services::magic_links;
+    let who = contact::Entity::find_by_id(contact_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let invoice = document::Entity::find()
+        .filter(document::COLUMN.account_id.eq(who.account_id))
+        .filter(document::COLUMN.kind.eq(DocumentKind::Invoice))
+        .filter(document::COLUMN.number.eq(number))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    magic_links::issue(
+        db,
+        who.id,
+        crate::model::enums::LinkPurpose::Pay,
+        Some(pay_scope(invoice.id)),
+        magic_links::PURPOSE_TTL,
+        creator,
+        now,
+    )
+    .await
+}
