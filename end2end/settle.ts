@@ -1,6 +1,7 @@
 // How the browser tests reach Settle: the environment of the server under test, and
 // the `settle` command line run against the same database.
 import { execFileSync } from "node:child_process";
+import { expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -76,8 +77,20 @@ export function linksIn(mail: Mail): string[] {
 }
 
 /** A fresh magic link for a contact, as staff would send it. */
-export function freshLink(email: string, purpose = "portal"): string {
-  return settle("link", "--email", email, "--purpose", purpose).trim();
+export function freshLink(email: string, purpose = "portal", ...more: string[]): string {
+  return settle("link", "--email", email, "--purpose", purpose, ...more).trim();
 }
 
 export const DEMO_CONTACT = "ap@acme-hardware.test";
+
+/** Opens a fresh portal link for `email`, presses its button and waits for hydration. */
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(freshLink(email));
+  await expect(page.getByRole("heading", { name: "Sign in to your account" })).toBeVisible();
+  await page.getByRole("button", { name: "Continue to your account" }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+}
+
+/** Dollars in a money cell such as "$1,234.56". */
+export const money = (text: string | null): number => Number((text ?? "").replace(/[^\d.-]/g, ""));

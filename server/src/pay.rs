@@ -140,12 +140,10 @@ fn render_page(view: &sandbox::SandboxView, declined: bool) -> Result<String, mi
         })
 }
 
-fn sandbox_only(state: &AppState) -> Result<(), Response> {
-    if state.pay.kind() == PaymentProvider::Sandbox {
-        Ok(())
-    } else {
-        Err((StatusCode::NOT_FOUND, "The sandbox checkout is turned off.").into_response())
-    }
+/// The answer when the sandbox is not the configured provider.
+fn sandbox_off(state: &AppState) -> Option<Response> {
+    (state.pay.kind() != PaymentProvider::Sandbox)
+        .then(|| (StatusCode::NOT_FOUND, "The sandbox checkout is turned off.").into_response())
 }
 
 fn error_page(err: &AppError) -> Response {
@@ -168,7 +166,7 @@ pub async fn sandbox_page(
     Path(session): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    if let Err(off) = sandbox_only(&state) {
+    if let Some(off) = sandbox_off(&state) {
         return off;
     }
     match sandbox::view(&state.db, &session).await {
@@ -198,7 +196,7 @@ pub async fn sandbox_press(
     Path(session): Path<String>,
     Form(press): Form<Press>,
 ) -> Response {
-    if let Err(off) = sandbox_only(&state) {
+    if let Some(off) = sandbox_off(&state) {
         return off;
     }
     let method = match press.method.as_deref() {

@@ -35,7 +35,9 @@ pub fn LinkPage() -> impl IntoView {
                             <p>"For " <strong>{link.company}</strong> " — sent to " {link.masked_email} "."</p>
                             <ActionForm action=open>
                                 <input type="hidden" name="token" value=token() />
-                                <button class="button primary" type="submit">"Continue to your account"</button>
+                                <button class="button primary" type="submit">
+                                    {if link.purpose == LinkPurpose::Pay { "Continue to payment" } else { "Continue to your account" }}
+                                </button>
                             </ActionForm>
                             <p class="muted small">"The button signs you in on this device. The link works once."</p>
                         }),
