@@ -122,6 +122,7 @@ const NOT_REFERENCES: &[(&str, &str)] = &[
     ("documents", "external_id"),
     ("payments", "external_id"),
     ("payments", "provider_event_id"),
+    ("webhook_events", "event_id"),
     ("payment_links", "provider_session_id"),
     ("dispute_messages", "author_id"),
     ("magic_links", "created_by_id"),
