@@ -157,7 +157,7 @@ pub mod fixtures {
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
-    use crate::entities::{account, contact, document};
+    use crate::entities::{account, contact, document, document_line};
     use crate::model::enums::{
         AccountKind, AccountStatus, ContactRole, DocumentKind, DocumentStatus, EmailStatus,
     };
@@ -227,6 +227,54 @@ pub mod fixtures {
         .insert(db)
         .await
         .expect("insert invoice")
+    }
+
+    /// An open invoice (issued 40 days before [`now`]) with `lines` of
+    /// (description, quantity in thousandths, unit price, tax); its total and open balance
+    /// are the lines' amounts plus tax.
+    ///
+    /// # Panics
+    /// When an insert fails.
+    pub async fn invoice_with_lines(
+        db: &impl ConnectionTrait,
+        account_id: i64,
+        number: &str,
+        lines: &[(&str, i64, i64, i64)],
+    ) -> (document::Model, Vec<document_line::Model>) {
+        let total: i64 = lines.iter().map(|(_, q, p, t)| q * p / 1000 + t).sum();
+        let tax: i64 = lines.iter().map(|(_, _, _, t)| t).sum();
+        let doc = invoice(db, account_id, number, total).await;
+        let doc = document::ActiveModel {
+            id: Set(doc.id),
+            total_minor: Set(total),
+            tax_minor: Set(tax),
+            ..Default::default()
+        }
+        .update(db)
+        .await
+        .expect("set totals");
+        let mut out = Vec::new();
+        for (i, (description, quantity_milli, unit_price_minor, tax_minor)) in
+            lines.iter().enumerate()
+        {
+            out.push(
+                document_line::ActiveModel {
+                    document_id: Set(doc.id),
+                    line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+                    sku: Set(Some(format!("SKU-{}", i + 1))),
+                    description: Set((*description).to_owned()),
+                    quantity_milli: Set(*quantity_milli),
+                    unit_price_minor: Set(*unit_price_minor),
+                    amount_minor: Set(quantity_milli * unit_price_minor / 1000),
+                    tax_minor: Set(*tax_minor),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await
+                .expect("insert line"),
+            );
+        }
+        (doc, out)
     }
 
     /// A verified AP contact, primary for billing.

@@ -1,5 +1,6 @@
 //! Data shapes shared by the server and the browser.
 
+pub mod disputes;
 pub mod documents;
 pub mod enums;
 pub mod messages;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod contacts;
 pub mod demo;
+pub mod disputes;
 pub mod documents;
 pub mod easy_pay;
 pub mod magic_links;

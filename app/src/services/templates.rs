@@ -159,6 +159,45 @@ Your account: {{ portal_link }}
 ",
     },
     DefaultTemplate {
+        key: "dispute_confirmation",
+        name: "Dispute received",
+        subject: "We received your dispute of {{ invoice }} ({{ amount }})",
+        text: "Hello {{ contact_name }},
+
+We received your dispute of invoice {{ invoice }} for {{ amount }}:
+{% for line in lines %}
+- line {{ line.line }}, {{ line.description }}: {{ line.reason }}, {{ line.amount }}{% endfor %}
+
+While we look into it, the disputed amount is set aside: our reminders only ask for the undisputed {{ undisputed }}.
+Follow it and write to us here: {{ link }}
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>We received your dispute of invoice <strong>{{ invoice }}</strong> for <strong>{{ amount }}</strong>:</p>
+<ul>{% for line in lines %}<li>line {{ line.line }}, {{ line.description }}: {{ line.reason }}, {{ line.amount }}</li>{% endfor %}</ul>
+<p>While we look into it, the disputed amount is set aside: our reminders only ask for the undisputed {{ undisputed }}.</p>
+<p><a href=\"{{ link }}\">Follow your dispute</a></p>
+",
+    },
+    DefaultTemplate {
+        key: "dispute_resolved",
+        name: "Dispute resolved",
+        subject: "Your dispute of {{ invoice }} was {{ outcome }}",
+        text: "Hello {{ contact_name }},
+
+We have looked into your dispute of invoice {{ invoice }} ({{ disputed }}): it was {{ outcome }}.
+{% if credited != \"$0.00\" %}We credited {{ credited }} to the invoice.
+{% endif %}{% if reason %}Our reason: {{ reason }}
+{% endif %}
+The details: {{ link }}
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>We have looked into your dispute of invoice <strong>{{ invoice }}</strong> ({{ disputed }}): it was <strong>{{ outcome }}</strong>.</p>
+{% if credited != \"$0.00\" %}<p>We credited {{ credited }} to the invoice.</p>
+{% endif %}{% if reason %}<p>Our reason: {{ reason }}</p>
+{% endif %}<p><a href=\"{{ link }}\">See the details</a></p>
+",
+    },
+    DefaultTemplate {
         key: "message_reply",
         name: "Reply to a customer's message",
         subject: "{{ supplier }} replied to your message{% if document %} about {{ document }}{% endif %}",
