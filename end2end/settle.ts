@@ -8,7 +8,7 @@ import * as path from "node:path";
 export const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 export const DATABASE = process.env.E2E_DATABASE === "postgres" ? "postgres" : "sqlite";
-const DATA_DIR = path.resolve(__dirname, ".data", `${DATABASE}-${PORT}`);
+export const DATA_DIR = path.resolve(__dirname, ".data", `${DATABASE}-${PORT}`);
 /** Where the SMTP sink beside the server under test saves what it receives. */
 export const MAIL_DIR = path.join(DATA_DIR, "mail");
 export const SMTP_PORT = Number(process.env.E2E_SMTP_PORT ?? 2626);

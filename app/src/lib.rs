@@ -84,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal/pay") view=pages::pay::PayLinkPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/disputes") view=pages::staff_disputes::StaffDisputesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/disputes/:id") view=pages::staff_disputes::StaffDisputePage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages/:account") view=pages::messages::StaffThreadPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/receipt/:session") view=pages::pay::ReceiptPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />

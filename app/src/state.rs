@@ -54,7 +54,14 @@ pub struct Settings {
     pub public_url: String,
     /// Whether cookies get the `Secure` attribute (public URL is https).
     pub secure_cookies: bool,
+    /// Where stored files (uploads, imported documents) live.
+    pub data_dir: std::path::PathBuf,
+    /// The largest file a customer may upload, in bytes.
+    pub max_upload_bytes: u64,
 }
+
+/// The default upload limit: 10 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Shared state of the axum router, provided to server functions as context.
 #[derive(Clone, Debug)]

@@ -303,6 +303,11 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         config.pay_provider().map_err(|e| e.to_string())?,
     );
     state.mail_wake = mailer.waker();
+    state.settings = Arc::new(app::state::Settings {
+        data_dir: config.data_dir.clone(),
+        max_upload_bytes: config.max_upload_bytes,
+        ..(*state.settings).clone()
+    });
     crate::workers::spawn_promise_follow_up(
         db.clone(),
         clock.clone(),

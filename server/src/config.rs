@@ -21,6 +21,8 @@ pub struct Config {
     pub mail_poll_secs: u64,
     /// The Easy Pay provider.
     pub pay: PayConfig,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// Which payment provider Easy Pay uses.
@@ -148,6 +150,20 @@ impl Config {
         };
         let mail_lease_secs = seconds("SETTLE_MAIL_LEASE_SECS", 300)?;
         let mail_poll_secs = seconds("SETTLE_MAIL_POLL_SECS", 5)?;
+        let max_upload_bytes = match get("SETTLE_MAX_UPLOAD_MB") {
+            None => app::state::DEFAULT_MAX_UPLOAD_BYTES,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .map(|mb| mb * 1024 * 1024)
+                .ok_or_else(|| {
+                    bad(
+                        "SETTLE_MAX_UPLOAD_MB",
+                        format!("`{text}` is not a number of megabytes from 1 to 1024"),
+                    )
+                })?,
+        };
         let pay = match get("SETTLE_PAY_PROVIDER").as_deref() {
             None | Some("sandbox") => PayConfig::Sandbox,
             Some("stripe") => {
@@ -200,6 +216,7 @@ impl Config {
             mail_lease_secs,
             mail_poll_secs,
             pay,
+            max_upload_bytes,
         })
     }
 
@@ -319,6 +336,7 @@ mod tests {
             ("SETTLE_MAIL_LEASE_SECS", "0"),
             ("SETTLE_MAIL_POLL_SECS", "soon"),
             ("SETTLE_PAY_PROVIDER", "paypal"),
+            ("SETTLE_MAX_UPLOAD_MB", "0"),
         ] {
             // Later entries win, so the bad value replaces the valid key where they collide.
             let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);

@@ -35,7 +35,7 @@ pub async fn document_pdf(
             content_type,
             storage_path,
         }) => {
-            let Some(path) = stored_path(&data_dir(), &storage_path) else {
+            let Some(path) = stored_path(&state.settings.data_dir, &storage_path) else {
                 tracing::error!(document = id, storage_path, "stored file path is not safe");
                 return error_response(&AppError::NotFound);
             };
@@ -74,18 +74,8 @@ pub async fn statement_pdf(
     }
 }
 
-/// Where stored files live: `SETTLE_DATA_DIR`, `data` by default (as in the configuration).
-fn data_dir() -> PathBuf {
-    PathBuf::from(
-        std::env::var("SETTLE_DATA_DIR")
-            .ok()
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| "data".to_owned()),
-    )
-}
-
 /// `storage_path` under `root`, unless it would leave it.
-fn stored_path(root: &FsPath, storage_path: &str) -> Option<PathBuf> {
+pub(crate) fn stored_path(root: &FsPath, storage_path: &str) -> Option<PathBuf> {
     let relative = FsPath::new(storage_path);
     relative
         .components()
@@ -93,7 +83,7 @@ fn stored_path(root: &FsPath, storage_path: &str) -> Option<PathBuf> {
         .then(|| root.join(relative))
 }
 
-fn attachment(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn attachment(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         documents::safe_file_name(file_name)

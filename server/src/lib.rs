@@ -6,5 +6,6 @@ pub mod config;
 pub mod downloads;
 pub mod mailer;
 pub mod pay;
+pub mod uploads;
 pub mod web;
 pub mod workers;

@@ -36,6 +36,8 @@ pub fn state(
         settings: Arc::new(Settings {
             public_url: public_url.to_owned(),
             secure_cookies: public_url.starts_with("https://"),
+            data_dir: std::path::PathBuf::from("data"),
+            max_upload_bytes: app::state::DEFAULT_MAX_UPLOAD_BYTES,
         }),
     }
 }
@@ -54,6 +56,11 @@ pub fn router(state: AppState) -> Router {
             get(crate::downloads::statement_pdf),
         )
         .route("/webhooks/{provider}", post(crate::pay::webhook))
+        .route(
+            "/portal/uploads",
+            post(crate::uploads::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/files/{id}", get(crate::uploads::file))
         .route(
             "/pay/sandbox/{session}",
             get(crate::pay::sandbox_page).post(crate::pay::sandbox_press),

@@ -2,6 +2,7 @@
 //! service, return a DTO.
 
 pub mod admin;
+pub mod disputes;
 pub mod documents;
 pub mod links;
 pub mod messages;
@@ -9,6 +10,7 @@ pub mod pay;
 pub mod portal;
 pub mod promises;
 pub mod staff;
+pub mod staff_disputes;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

@@ -320,6 +320,20 @@ pub struct DisputeView {
     pub messages: Vec<DisputeMessageView>,
 }
 
+/// A file uploaded for a dispute that is not submitted yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftFile {
+    pub id: i64,
+    pub file_name: String,
+}
+
+/// What the browser keeps of an unsubmitted dispute, so it survives a reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub annotations: Vec<Annotation>,
+    pub files: Vec<DraftFile>,
+}
+
 /// One row of the staff disputes queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueRow {

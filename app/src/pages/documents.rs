@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::model::documents::{
     DocumentList, DocumentRow, KINDS, PAGE_SIZE, STATUSES, kind_label, status_label,
 };
+use crate::model::enums::DocumentKind;
 use crate::model::portal::format_money;
 
 /// The page's query parameters as they are in the URL; `page` is one-based.
@@ -244,7 +245,13 @@ fn document_row(doc: DocumentRow) -> impl IntoView + use<> {
     let ask_label = format!("Ask us about {}", doc.number);
     view! {
         <tr>
-            <td data-label="Number">{doc.number}</td>
+            <td data-label="Number">
+                {if doc.kind == DocumentKind::Invoice {
+                    Either::Left(view! { <a href=format!("/portal/invoices/{}", doc.id)>{doc.number}</a> })
+                } else {
+                    Either::Right(doc.number)
+                }}
+            </td>
             <td data-label="Kind">{kind_label(doc.kind)}</td>
             <td data-label="PO">{doc.po_number.unwrap_or_default()}</td>
             <td data-label="Issued">{doc.issue_date.to_string()}</td>

@@ -3,9 +3,11 @@
 pub mod admin;
 pub mod documents;
 pub mod home;
+pub mod invoice;
 pub mod link;
 pub mod messages;
 pub mod not_found;
 pub mod pay;
 pub mod portal;
 pub mod staff;
+pub mod staff_disputes;

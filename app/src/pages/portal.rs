@@ -503,7 +503,7 @@ fn invoice_row(
                     prop:checked=move || selected.with(|ids| ids.contains(&id))
                     on:change=move |ev| toggle.run((id, event_target_checked(&ev))) />
             </td>
-            <td data-label="Invoice">{inv.number}</td>
+            <td data-label="Invoice"><a href=format!("/portal/invoices/{}", inv.id)>{inv.number}</a></td>
             <td data-label="PO">{inv.po_number.unwrap_or_default()}</td>
             <td data-label="Issued">{inv.issue_date.to_string()}</td>
             <td data-label="Due">{inv.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>

@@ -358,6 +358,11 @@ async fn create_contacts(
     Ok(primary)
 }
 
+/// The account (Keystone Auto, `ap@keystone-auto.test`) whose newest invoice is long.
+pub const LONG_INVOICE_ACCOUNT: usize = 10;
+/// How many lines that invoice has.
+pub const LONG_INVOICE_LINES: usize = 200;
+
 /// Invoices from 0 to 200 days old, with lines; old ones mostly paid, some partly.
 async fn create_documents(
     db: &impl ConnectionTrait,
@@ -372,7 +377,12 @@ async fn create_documents(
         let age = (n as i64) * 17 + rng.random_range(0..10);
         let issue_date = today - Duration::days(age);
         let due_date = issue_date + Duration::days(i64::from(account.payment_terms_days));
-        let line_count = rng.random_range(1..=5);
+        // One long invoice, the newest of one account, for the dispute page's speed.
+        let line_count = if index == LONG_INVOICE_ACCOUNT && n == 0 {
+            LONG_INVOICE_LINES
+        } else {
+            rng.random_range(1..=5)
+        };
         let mut lines = Vec::with_capacity(line_count);
         for line_no in 0..line_count {
             let (sku, description, price) = PRODUCTS[rng.random_range(0..PRODUCTS.len())];

@@ -64,7 +64,9 @@ pub enum Resolution {
     Reject(String),
 }
 
-async fn invoice_lines(
+/// The lines of invoice `document_id` in order, each marked with the open dispute that
+/// holds it, if any.
+pub async fn invoice_lines(
     db: &impl ConnectionTrait,
     document_id: i64,
 ) -> Result<Vec<InvoiceLine>, AppError> {

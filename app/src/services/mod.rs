@@ -7,6 +7,7 @@ pub mod demo;
 pub mod disputes;
 pub mod documents;
 pub mod easy_pay;
+pub mod files;
 pub mod magic_links;
 pub mod mail;
 pub mod messages;

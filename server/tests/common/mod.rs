@@ -109,6 +109,34 @@ impl Sink {
     }
 }
 
+/// The test router with stored files under `data_dir` and uploads capped at `max_upload_bytes`.
+pub fn router_with_files(
+    db: DatabaseConnection,
+    data_dir: PathBuf,
+    max_upload_bytes: u64,
+) -> axum::Router {
+    let options = LeptosOptions::builder()
+        .output_name("settle")
+        .site_root("target/site")
+        .build();
+    let mut state = server::web::state(
+        db,
+        options,
+        Arc::new(FixedClock::at(now())),
+        PUBLIC_URL,
+        Arc::new(app::services::easy_pay::sandbox::Sandbox::new(
+            SANDBOX_SECRET.to_vec(),
+            PUBLIC_URL,
+        )),
+    );
+    state.settings = Arc::new(app::state::Settings {
+        data_dir,
+        max_upload_bytes,
+        ..(*state.settings).clone()
+    });
+    server::web::router(state)
+}
+
 /// The public URL the test router builds links from.
 pub const PUBLIC_URL: &str = "http://settle.test";
 
