@@ -36,6 +36,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Check the audit log's hash chain; exit 1 naming the first broken event.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Make a magic link for a contact and print it.
     Link {
         /// The contact's email address.
@@ -48,6 +53,12 @@ pub enum Command {
         #[arg(long)]
         invoice: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every event's hash and check that each links to its predecessor.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +166,26 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
                 println!("Password (shown once): {password}");
             }
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let found = app::services::audit::verify(&db)
+                .await
+                .map_err(|e| format!("reading the audit log: {e}"))?;
+            match found.first_broken {
+                None => {
+                    println!(
+                        "Audit log intact: {} events, every hash and link checks out.",
+                        found.checked
+                    );
+                    Ok(())
+                }
+                Some(id) => Err(format!(
+                    "audit log broken at event {id}: its content or its link to the event before does not match its hash ({} events checked)",
+                    found.checked
+                )),
+            }
         }
         Command::Link {
             email,
