@@ -349,10 +349,10 @@ fn InvoiceView(page: Page, refresh: RwSignal<u32>) -> impl IntoView {
                         aria-pressed=move || if state.on.get() { "true" } else { "false" }
                         on:click=move |_| {
                             state.on.update(|on| *on = !*on);
-                            if state.on.get_untracked() {
-                                if let Some(first) = state.lines.with_value(|ls| ls.iter().find(|l| l.locked_by_dispute.is_none()).map(|l| l.id)) {
-                                    focus(format!("line-{first}"));
-                                }
+                            if state.on.get_untracked()
+                                && let Some(first) = state.lines.with_value(|ls| ls.iter().find(|l| l.locked_by_dispute.is_none()).map(|l| l.id))
+                            {
+                                focus(format!("line-{first}"));
                             }
                         }>
                         {move || if state.on.get() { "Stop disputing" } else { "Dispute lines" }}

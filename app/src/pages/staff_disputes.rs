@@ -103,10 +103,15 @@ pub fn StaffDisputesPage() -> impl IntoView {
             <a class="button" href="/staff">"Staff home"</a>
         </section>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let staff = staff.await.unwrap_or_default();
-                view! { <Filters params=params.get() staff /> }
-            })}
+            {move || {
+                let params = params.get();
+                Suspend::new(async move {
+                    // Without the staff list the form still filters; only the collector
+                    // choice is empty.
+                    let staff = staff.await.unwrap_or_default();
+                    view! { <Filters params staff /> }
+                })
+            }}
         </Transition>
         <Transition fallback=|| view! { <p class="muted">"Loading disputes…"</p> }>
             {move || Suspend::new(async move {
@@ -114,7 +119,9 @@ pub fn StaffDisputesPage() -> impl IntoView {
                     Ok(q) if q.rows.is_empty() => EitherOf3::A(view! {
                         <section class="panel">
                             <p class="empty" data-testid="no-disputes">"No disputes match."</p>
-                            <p><a href="/staff/disputes?status=">"Show every dispute"</a></p>
+                            {(params.get_untracked() != Params::default()).then(|| view! {
+                                <p><a href="/staff/disputes?status=">"Show every dispute"</a></p>
+                            })}
                         </section>
                     }),
                     Ok(q) => EitherOf3::B(view! { <QueueTables queue=q /> }),
@@ -269,9 +276,6 @@ struct Inputs {
     credits: RwSignal<HashMap<i64, String>>,
     reject_reason: RwSignal<String>,
     reply: RwSignal<String>,
-    /// The chosen assignee's id, as the select's value ("" for nobody); `None` until
-    /// changed, when the current assignee is shown.
-    assignee: RwSignal<Option<String>>,
 }
 
 /// The page's server actions.
@@ -313,16 +317,10 @@ pub fn StaffDisputePage() -> impl IntoView {
         credits: RwSignal::new(HashMap::new()),
         reject_reason: RwSignal::new(String::new()),
         reply: RwSignal::new(String::new()),
-        assignee: RwSignal::new(None),
     };
     Effect::new(move |_| {
         if matches!(actions.reply.value().get(), Some(Ok(_))) {
             inputs.reply.set(String::new());
-        }
-    });
-    Effect::new(move |_| {
-        if matches!(actions.assign.value().get(), Some(Ok(_))) {
-            inputs.assignee.set(None);
         }
     });
     view! {
@@ -375,7 +373,7 @@ fn DisputeDetail(data: StaffDispute, actions: Actions, inputs: Inputs) -> impl I
         {d.resolution_note.clone().map(|n| view! {
             <section class="panel"><p data-testid="resolution-note">"Reason given: " {n}</p></section>
         })}
-        <AssignPanel d=d.clone() staff actions inputs />
+        <AssignPanel d=d.clone() staff actions />
         <LinesPanel d=d.clone() lines actions inputs />
         <ResolvePanel d=d.clone() open actions inputs />
         <ThreadPanel d actions inputs />
@@ -384,12 +382,7 @@ fn DisputeDetail(data: StaffDispute, actions: Actions, inputs: Inputs) -> impl I
 
 /// Who the dispute is assigned to, and the form to change it.
 #[component]
-fn AssignPanel(
-    d: DisputeView,
-    staff: Vec<(i64, String)>,
-    actions: Actions,
-    inputs: Inputs,
-) -> impl IntoView {
+fn AssignPanel(d: DisputeView, staff: Vec<(i64, String)>, actions: Actions) -> impl IntoView {
     let (id, version) = (d.id, d.version);
     let assign = actions.assign;
     let current = d
@@ -398,11 +391,7 @@ fn AssignPanel(
         .and_then(|name| staff.iter().find(|(_, n)| n == name))
         .map(|(sid, _)| sid.to_string())
         .unwrap_or_default();
-    let chosen = {
-        let current = current.clone();
-        move || inputs.assignee.get().unwrap_or_else(|| current.clone())
-    };
-    let chosen_now = chosen.clone();
+    let chosen = RwSignal::new(current.clone());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if assign.pending().get_untracked() {
@@ -411,7 +400,7 @@ fn AssignPanel(
         assign.dispatch(AssignDispute {
             id,
             version,
-            assignee_id: chosen_now().parse::<i64>().ok(),
+            assignee_id: chosen.get_untracked().parse::<i64>().ok(),
         });
     };
     let error = move || assign.value().get().and_then(Result::err).map(message);
@@ -423,7 +412,7 @@ fn AssignPanel(
                 <label>
                     "Assign to"
                     <select name="assignee_id" data-testid="assignee-select"
-                        on:change=move |ev| inputs.assignee.set(Some(event_target_value(&ev)))>
+                        on:change=move |ev| chosen.set(event_target_value(&ev))>
                         <option value="" selected=current.is_empty()>"Nobody"</option>
                         {staff.into_iter().map(|(sid, name)| {
                             let value = sid.to_string();
