@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/disputes") view=pages::staff_disputes::StaffDisputesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes/:id") view=pages::staff_disputes::StaffDisputePage ssr=SsrMode::Async />
                     <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=pages::register::RegisterPage />
+                    <Route path=path!("/staff/letters") view=pages::letters::StaffLettersPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages/:account") view=pages::messages::StaffThreadPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/receipt/:session") view=pages::pay::ReceiptPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::uploads::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/files/{id}", get(crate::uploads::file))
+        .route("/staff/letters.pdf", get(crate::letters::letters_pdf))
         .route(
             "/pay/sandbox/{session}",
             get(crate::pay::sandbox_page).post(crate::pay::sandbox_press),

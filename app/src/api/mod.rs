@@ -4,11 +4,13 @@
 pub mod admin;
 pub mod disputes;
 pub mod documents;
+pub mod letters;
 pub mod links;
 pub mod messages;
 pub mod pay;
 pub mod portal;
 pub mod promises;
+pub mod registration;
 pub mod staff;
 pub mod staff_disputes;
 
