@@ -94,3 +94,17 @@ export async function signIn(page: Page, email: string): Promise<void> {
 
 /** Dollars in a money cell such as "$1,234.56". */
 export const money = (text: string | null): number => Number((text ?? "").replace(/[^\d.-]/g, ""));
+
+/** Adds a staff user with `password` (once per server) and signs `page` in as them. */
+export async function staffSignIn(page: Page, email: string, role = "collector", password = "a long e2e password"): Promise<void> {
+  try {
+    settleWithInput(`${password}\n`, "staff", "add", "--email", email, "--name", `E2E ${role}`, "--role", role, "--password-stdin");
+  } catch {
+    // Added by an earlier test against this server.
+  }
+  await page.goto("/staff/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/staff$/);
+}

@@ -84,6 +84,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal/pay") view=pages::pay::PayLinkPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts") view=pages::accounts::StaffAccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id") view=pages::accounts::StaffAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes") view=pages::staff_disputes::StaffDisputesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes/:id") view=pages::staff_disputes::StaffDisputePage ssr=SsrMode::Async />
                     <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />

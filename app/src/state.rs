@@ -58,6 +58,18 @@ pub struct Settings {
     pub data_dir: std::path::PathBuf,
     /// The largest file a customer may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// `SETTLE_SECRET_KEY`: seals sensitive values at rest.
+    pub secret_key: SecretKey,
+}
+
+/// A 32-byte key that never shows in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
 }
 
 /// The default upload limit: 10 MiB.

@@ -158,6 +158,7 @@ fn account(number: &str, collector_id: Option<i64>) -> account::Model {
         status: AccountStatus::Active,
         segment: Some("enterprise".to_owned()),
         verified_at: Some(ts(5)),
+        verified_by: Some("Pat <pat@acme.test>".to_owned()),
         version: 3,
         created_at: ts(0),
         updated_at: ts(6),
@@ -177,6 +178,7 @@ fn bare_account(number: &str) -> account::Model {
         collector_id: None,
         segment: None,
         verified_at: None,
+        verified_by: None,
         kind: AccountKind::Vendor,
         status: AccountStatus::Onboarding,
         ..account(number, None)
@@ -1698,6 +1700,7 @@ async fn migrated_schema_matches_every_entity() {
             entity_shape(payment_link::Entity, backend),
             entity_shape(payment_link_document::Entity, backend),
             entity_shape(payment_method::Entity, backend),
+            entity_shape(profile_change::Entity, backend),
             entity_shape(promise::Entity, backend),
             entity_shape(promise_document::Entity, backend),
             entity_shape(rate_limit::Entity, backend),

@@ -29,6 +29,7 @@ mod m20261123_000007_audit_messages_tasks;
 mod m20261123_000008_automation;
 mod m20261123_000009_rate_limits_and_codes;
 mod m20261123_000010_easy_pay;
+mod m20261123_000011_profile_changes;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_automation::Migration),
             Box::new(m20261123_000009_rate_limits_and_codes::Migration),
             Box::new(m20261123_000010_easy_pay::Migration),
+            Box::new(m20261123_000011_profile_changes::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ const GROUPS: &[&[&str]] = &[
     ],
     &["rate_limits"],
     &["payment_link_documents", "webhook_events"],
+    &["profile_changes"],
 ];
 
 /// The bookkeeping table of sea-orm-migration, which `down` leaves in place.
@@ -96,6 +97,9 @@ const FOREIGN_KEYS: &[(&str, &str, &str, &str)] = &[
     ("campaign_targets", "campaign_id", "campaigns", CASCADE),
     ("campaign_targets", "account_id", "accounts", CASCADE),
     ("campaign_targets", "contact_id", "contacts", SET_NULL),
+    ("profile_changes", "account_id", "accounts", CASCADE),
+    ("profile_changes", "contact_id", "contacts", SET_NULL),
+    ("profile_changes", "decided_by", "staff_users", SET_NULL),
     (
         "payment_link_documents",
         "payment_link_id",

@@ -337,6 +337,7 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
     state.settings = Arc::new(app::state::Settings {
         data_dir: config.data_dir.clone(),
         max_upload_bytes: config.max_upload_bytes,
+        secret_key: app::state::SecretKey(config.secret_key),
         ..(*state.settings).clone()
     });
     crate::workers::spawn_promise_follow_up(

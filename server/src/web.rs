@@ -38,6 +38,8 @@ pub fn state(
             secure_cookies: public_url.starts_with("https://"),
             data_dir: std::path::PathBuf::from("data"),
             max_upload_bytes: app::state::DEFAULT_MAX_UPLOAD_BYTES,
+            // `settle serve` sets the configured key; anything else gets a throwaway one.
+            secret_key: app::state::SecretKey(rand::random()),
         }),
     }
 }

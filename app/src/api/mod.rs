@@ -1,6 +1,7 @@
 //! Server functions, one file per area. Each stays thin: resolve the caller, call a
 //! service, return a DTO.
 
+pub mod accounts;
 pub mod admin;
 pub mod disputes;
 pub mod documents;
@@ -9,6 +10,7 @@ pub mod links;
 pub mod messages;
 pub mod pay;
 pub mod portal;
+pub mod profile;
 pub mod promises;
 pub mod registration;
 pub mod staff;

@@ -29,6 +29,8 @@ pub struct Model {
     pub status: AccountStatus,
     pub segment: Option<String>,
     pub verified_at: Option<DateTimeUtc>,
+    /// Who last confirmed the data (a contact's name and email, or a staff member's).
+    pub verified_by: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -19,6 +19,7 @@ pub mod payment_application;
 pub mod payment_link;
 pub mod payment_link_document;
 pub mod payment_method;
+pub mod profile_change;
 pub mod promise;
 pub mod promise_document;
 pub mod rate_limit;

@@ -129,3 +129,22 @@ vocabulary!(OutboxStatus { Pending => "pending", Sending => "sending", Sent => "
 vocabulary!(CampaignKind { ProfileUpdate => "profile_update", DirectMail => "direct_mail" });
 vocabulary!(CampaignStatus { Draft => "draft", Running => "running", Done => "done" });
 vocabulary!(TargetStatus { Pending => "pending", Sent => "sent", Opened => "opened", Completed => "completed", Bounced => "bounced" });
+vocabulary!(
+    /// A sensitive profile change: what it touches.
+    ChangeKind {
+        BankAccount => "bank_account",
+        RemitTo => "remit_to",
+        Tin => "tin",
+        BillingEmail => "billing_email",
+    }
+);
+vocabulary!(
+    /// Where a sensitive change stands: waiting for the step-up code, then for staff.
+    ChangeStatus {
+        AwaitingCode => "awaiting_code",
+        PendingReview => "pending_review",
+        Approved => "approved",
+        Rejected => "rejected",
+        Expired => "expired",
+    }
+);

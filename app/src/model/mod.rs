@@ -1,10 +1,13 @@
 //! Data shapes shared by the server and the browser.
 
+pub mod accounts;
 pub mod disputes;
 pub mod documents;
 pub mod enums;
 pub mod messages;
 pub mod payments;
 pub mod portal;
+pub mod profile;
 pub mod promises;
+pub mod registration;
 pub mod staff;

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod accounts;
 pub mod admin;
 pub mod documents;
 pub mod home;
@@ -10,6 +11,7 @@ pub mod messages;
 pub mod not_found;
 pub mod pay;
 pub mod portal;
+pub mod profile;
 pub mod register;
 pub mod staff;
 pub mod staff_disputes;

@@ -122,6 +122,7 @@ fn OverviewView(data: Overview) -> impl IntoView {
             </div>
             <a class="button" href="/portal/documents">"Documents"</a>
             <a class="button" href="/portal/messages">"Send us a message"</a>
+            <a class="button" href="/portal/profile">"Company profile"</a>
             <ActionForm action=sign_out attr:class="inline">
                 <button class="button" type="submit">"Sign out"</button>
             </ActionForm>

@@ -66,7 +66,11 @@ pub fn StaffHomePage() -> impl IntoView {
                         </section>
                         <nav class="panel narrow" aria-label="Staff">
                             <ul class="links">
+                                <li><a href="/staff/accounts">"Accounts"</a></li>
+                                <li><a href="/staff/disputes">"Disputes"</a></li>
+                                <li><a href="/staff/approvals">"Changes awaiting approval"</a></li>
                                 <li><a href="/staff/messages">"Customer messages"</a></li>
+                                <li><a href="/staff/letters">"Letters for accounts without email"</a></li>
                                 <li><a href="/staff/mail">"Undelivered mail"</a></li>
                                 <li><a href="/staff/templates">"Email templates"</a>" (admins)"</li>
                             </ul>

@@ -1,8 +1,10 @@
 //! Server-side services: plain async functions over `&impl ConnectionTrait`, so they run
 //! inside or outside a transaction and are tested without HTTP.
 
+pub mod accounts;
 pub mod audit;
 pub mod contacts;
+pub mod crypto;
 pub mod demo;
 pub mod disputes;
 pub mod documents;
@@ -15,6 +17,7 @@ pub mod messages;
 pub mod outbox;
 pub mod pdf;
 pub mod portal;
+pub mod profile;
 pub mod promises;
 pub mod rate_limit;
 pub mod registration;

@@ -198,6 +198,53 @@ The details: {{ link }}
 ",
     },
     DefaultTemplate {
+        key: "profile_step_up",
+        name: "Code to confirm a profile change",
+        subject: "Your code: {{ code }}",
+        text: "Hello {{ contact_name }},
+
+To confirm the change of {{ summary }} for {{ company }}, enter this code on the profile page:
+
+{{ code }}
+
+It works for {{ minutes }} minutes. If you did not ask for this change, ignore this email: nothing changes without the code.
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>To confirm the change of {{ summary }} for {{ company }}, enter this code on the profile page:</p>
+<p style=\"font-size:150%;letter-spacing:.2em\"><strong>{{ code }}</strong></p>
+<p>It works for {{ minutes }} minutes. If you did not ask for this change, ignore this email: nothing changes without the code.</p>
+",
+    },
+    DefaultTemplate {
+        key: "profile_change_notice",
+        name: "A sensitive profile change is pending",
+        subject: "Pending change to {{ company }}'s account: {{ summary }}",
+        text: "Hello {{ contact_name }},
+
+{{ requested_by }} asked to change the {{ summary }} on {{ company }}'s account with us. Our team reviews every such change before it takes effect.
+
+If this is unexpected, please reply to this email or call us right away.
+",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>{{ requested_by }} asked to change the {{ summary }} on {{ company }}'s account with us. Our team reviews every such change before it takes effect.</p>
+<p>If this is unexpected, please reply to this email or call us right away.</p>
+",
+    },
+    DefaultTemplate {
+        key: "profile_change_decided",
+        name: "Profile change approved or declined",
+        subject: "{% if approved %}Approved{% else %}Not approved{% endif %}: {{ summary }}",
+        text: "Hello {{ contact_name }},
+
+{% if approved %}We approved the change of {{ summary }}; it is in effect now.{% else %}We did not approve the change of {{ summary }}.{% endif %}
+{% if note %}Our note: {{ note }}
+{% endif %}",
+        html: "<p>Hello {{ contact_name }},</p>
+<p>{% if approved %}We approved the change of {{ summary }}; it is in effect now.{% else %}We did not approve the change of {{ summary }}.{% endif %}</p>
+{% if note %}<p>Our note: {{ note }}</p>
+{% endif %}",
+    },
+    DefaultTemplate {
         key: "message_reply",
         name: "Reply to a customer's message",
         subject: "{{ supplier }} replied to your message{% if document %} about {{ document }}{% endif %}",

@@ -1,0 +1,319 @@
+//! The customer's profile (`/portal/profile`) and the staff review of sensitive changes
+//! (`/staff/approvals`).
+
+use leptos::either::{Either, EitherOf3};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::profile::{
+    ConfirmChange, DecideChange, RequestSensitiveChange, UpdateCompany, VerifyProfile, get_profile,
+    list_approvals,
+};
+use crate::error::AppError;
+use crate::model::enums::{AddressKind, ChangeStatus};
+use crate::model::profile::{ChangeView, Profile, check_routing, check_tin};
+
+fn field_error(
+    value: Option<Result<impl Clone + 'static, AppError>>,
+    field: &str,
+) -> Option<String> {
+    match value {
+        Some(Err(AppError::Validation { field: f, message })) if f == field => Some(message),
+        _ => None,
+    }
+}
+
+fn other_error<T>(value: Option<Result<T, AppError>>, fields: &[&str]) -> Option<String> {
+    match value {
+        Some(Err(AppError::Validation { field, message })) if !fields.contains(&field.as_str()) => {
+            Some(message)
+        }
+        Some(Err(AppError::Validation { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(AppError::Unauthorized)) => {
+            Some("Your session has ended. Open the link from our email again.".to_owned())
+        }
+        Some(Err(other)) => Some(other.to_string()),
+    }
+}
+
+fn status_text(status: ChangeStatus) -> &'static str {
+    match status {
+        ChangeStatus::AwaitingCode => "waiting for your code",
+        ChangeStatus::PendingReview => "awaiting review",
+        ChangeStatus::Approved => "approved",
+        ChangeStatus::Rejected => "not approved",
+        ChangeStatus::Expired => "expired",
+    }
+}
+
+/// `/portal/profile`.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let profile = Resource::new(move || refresh.get(), |_| get_profile());
+    view! {
+        <Title text="Company profile" />
+        <Transition fallback=|| view! { <p class="muted">"Loading your profile…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => EitherOf3::A(view! { <ProfileView p refresh /> }),
+                    Err(AppError::Unauthorized) => EitherOf3::B(view! {
+                        <section class="panel narrow">
+                            <h1>"Please sign in"</h1>
+                            <p>"Open the link in our latest email, or "<a href="/portal/sign-in">"get a sign-in link"</a>"."</p>
+                        </section>
+                    }),
+                    Err(err) => EitherOf3::C(view! { <p class="field-error" role="alert">{err.to_string()}</p> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
+    let company = ServerAction::<UpdateCompany>::new();
+    let verify = ServerAction::<VerifyProfile>::new();
+    Effect::new(move |_| {
+        if matches!(verify.value().get(), Some(Ok(())))
+            || matches!(company.value().get(), Some(Ok(())))
+        {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let verified = p.verified_at.map(|at| {
+        format!(
+            "Last confirmed {} by {}",
+            at.format("%b %-d, %Y"),
+            p.verified_by.clone().unwrap_or_default()
+        )
+    });
+    let banks = p.bank_accounts.clone();
+    let remit = p
+        .addresses
+        .iter()
+        .find(|a| a.kind == AddressKind::RemitTo)
+        .map(|a| a.text.clone());
+    let mailing = p
+        .addresses
+        .iter()
+        .find(|a| matches!(a.kind, AddressKind::Mailing | AddressKind::Billing))
+        .map(|a| a.text.clone());
+    let billing_email = p
+        .contacts
+        .iter()
+        .find(|c| c.is_primary_billing)
+        .map(|c| c.email.clone());
+    view! {
+        <section class="account-head">
+            <div>
+                <h1>{p.display_name.clone()}</h1>
+                <p class="muted" data-testid="verified">{verified.unwrap_or_else(|| "Never confirmed".to_owned())}</p>
+            </div>
+            <ActionForm action=verify attr:class="inline">
+                <button class="button primary" type="submit" data-testid="verify">"Everything here is correct"</button>
+            </ActionForm>
+            <a class="button" href="/portal">"My account"</a>
+        </section>
+
+        <section class="panel" aria-labelledby="company-title">
+            <h2 id="company-title">"Company"</h2>
+            <ActionForm action=company attr:class="stack">
+                <label for="legal-name">"Legal name"</label>
+                <input id="legal-name" name="legal_name" value=p.legal_name.clone() required />
+                <p class="field-error" role="alert">{move || field_error(company.value().get(), "legal_name")}</p>
+                <label for="display-name">"Doing business as"</label>
+                <input id="display-name" name="display_name" value=p.display_name.clone() required />
+                <p class="field-error" role="alert">{move || field_error(company.value().get(), "display_name")}</p>
+                <label for="website">"Website"</label>
+                <input id="website" name="website" value=p.website.clone() />
+                <p class="field-error" role="alert">{move || field_error(company.value().get(), "website")}{move || other_error(company.value().get(), &["legal_name", "display_name", "website"])}</p>
+                <button class="button" type="submit" disabled=move || company.pending().get()>"Save"</button>
+                <Show when=move || matches!(company.value().get(), Some(Ok(())))>
+                    <p class="ok" role="status">"Saved."</p>
+                </Show>
+            </ActionForm>
+            <p class="muted">"Mailing address: " {mailing.unwrap_or_else(|| "none on file".to_owned())}</p>
+        </section>
+
+        <section class="panel" aria-labelledby="contacts-title">
+            <h2 id="contacts-title">"Contacts"</h2>
+            <div class="table-wrap">
+                <table class="invoices">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Phone"</th><th scope="col">"Role"</th></tr></thead>
+                    <tbody>
+                        {p.contacts.iter().map(|c| view! {
+                            <tr>
+                                <td data-label="Name">{c.name.clone()}{c.is_primary_billing.then_some(" (billing)")}</td>
+                                <td data-label="Email">{c.email.clone()}</td>
+                                <td data-label="Phone">{c.phone.clone()}</td>
+                                <td data-label="Role">{c.role.as_str()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+
+        <section class="panel" aria-labelledby="sensitive-title">
+            <h2 id="sensitive-title">"Payment and tax details"</h2>
+            <p class="muted">"Changes here are checked twice: we email you a code to confirm it is you, then our team reviews the change before it takes effect."</p>
+            <dl class="fields">
+                <div><dt>"Bank accounts"</dt><dd data-testid="bank-accounts">{if banks.is_empty() { "none on file".to_owned() } else { banks.join(", ") }}</dd></div>
+                <div><dt>"Remit-to address"</dt><dd>{remit.unwrap_or_else(|| "none on file".to_owned())}</dd></div>
+                <div><dt>"TIN"</dt><dd data-testid="tin">{p.tin_masked.clone().unwrap_or_else(|| "none on file".to_owned())}</dd></div>
+                <div><dt>"Billing email"</dt><dd>{billing_email.unwrap_or_default()}</dd></div>
+            </dl>
+            <SensitiveForm kind="bank_account" title="Change bank details" refresh
+                fields=vec![("holder", "Account holder"), ("routing", "Routing number"), ("account", "Account number")] />
+            <SensitiveForm kind="tin" title="Change the TIN" refresh fields=vec![("tin", "EIN or SSN")] />
+            <SensitiveForm kind="remit_to" title="Change the remit-to address" refresh
+                fields=vec![("line1", "Street"), ("line2", "Suite (optional)"), ("city", "City"), ("region", "State"), ("postal_code", "ZIP code")] />
+            <SensitiveForm kind="billing_email" title="Change the billing email" refresh fields=vec![("email", "New billing email")] />
+        </section>
+
+        <section class="panel" aria-labelledby="changes-title">
+            <h2 id="changes-title">"Your changes"</h2>
+            {if p.changes.is_empty() {
+                Either::Left(view! { <p class="empty">"No changes yet."</p> })
+            } else {
+                Either::Right(view! {
+                    <ul class="links" data-testid="changes">
+                        {p.changes.iter().map(|c| view! {
+                            <li>{c.summary.clone()} " — " <strong>{status_text(c.status)}</strong>
+                                {c.decision_note.clone().map(|n| format!(" ({n})"))}</li>
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+        </section>
+    }
+}
+
+/// One sensitive change: its fields, then the code step.
+#[component]
+fn SensitiveForm(
+    kind: &'static str,
+    title: &'static str,
+    fields: Vec<(&'static str, &'static str)>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let request = ServerAction::<RequestSensitiveChange>::new();
+    let confirm = ServerAction::<ConfirmChange>::new();
+    let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
+    let names = StoredValue::new(names);
+    Effect::new(move |_| {
+        if matches!(confirm.value().get(), Some(Ok(_))) {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    // Checked as typed with the server's own rules, where a field has one.
+    let typed = RwSignal::new(std::collections::HashMap::<&'static str, String>::new());
+    let live_error = move |name: &'static str| {
+        let value = typed.with(|t| t.get(name).cloned()).unwrap_or_default();
+        if value.is_empty() {
+            return None;
+        }
+        match name {
+            "tin" => check_tin(&value).err(),
+            "routing" => check_routing(&value).err(),
+            _ => None,
+        }
+    };
+    let change_id = move || request.value().get().and_then(Result::ok);
+    view! {
+        <details class="sensitive">
+            <summary>{title}</summary>
+            <Show
+                when=move || change_id().is_some()
+                fallback=move || {
+                    let fields = fields.clone();
+                    view! {
+                        <ActionForm action=request attr:class="stack">
+                            <input type="hidden" name="kind" value=kind />
+                            {fields.into_iter().map(|(name, label)| {
+                                let id = format!("{kind}-{name}");
+                                view! {
+                                    <label for=id.clone()>{label}</label>
+                                    <input id=id name=name autocomplete="off"
+                                        on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| { t.insert(name, v); }); } />
+                                    <p class="field-error" role="alert">{move || live_error(name).or_else(|| field_error(request.value().get(), name))}</p>
+                                }
+                            }).collect_view()}
+                            <p class="field-error" role="alert">{move || names.with_value(|n| other_error(request.value().get(), n))}</p>
+                            <button class="button" type="submit" disabled=move || request.pending().get()>"Continue"</button>
+                        </ActionForm>
+                    }
+                }
+            >
+                <Show
+                    when=move || !matches!(confirm.value().get(), Some(Ok(_)))
+                    fallback=|| view! { <p class="ok" role="status" data-testid="awaiting-review">"Thank you. The change is awaiting review by our team; we will email you the outcome."</p> }
+                >
+                    <ActionForm action=confirm attr:class="stack">
+                        <p role="status">"We emailed a 6-digit code to your address. It works for 10 minutes."</p>
+                        <input type="hidden" name="id" value=move || change_id().unwrap_or_default().to_string() />
+                        <label for=format!("{kind}-code")>"Code from the email"</label>
+                        <input id=format!("{kind}-code") name="code" inputmode="numeric" autocomplete="one-time-code" required />
+                        <p class="field-error" role="alert">{move || field_error(confirm.value().get(), "code").or_else(|| other_error(confirm.value().get(), &["code"]))}</p>
+                        <button class="button primary" type="submit" disabled=move || confirm.pending().get()>"Confirm the change"</button>
+                    </ActionForm>
+                </Show>
+            </Show>
+        </details>
+    }
+}
+
+/// `/staff/approvals`.
+#[component]
+pub fn StaffApprovalsPage() -> impl IntoView {
+    let decide = ServerAction::<DecideChange>::new();
+    let list = Resource::new(move || decide.version().get(), |_| list_approvals());
+    view! {
+        <Title text="Approvals · Staff" />
+        <section class="account-head">
+            <h1>"Changes awaiting approval"</h1>
+            <a class="button" href="/staff">"Staff home"</a>
+        </section>
+        <p class="field-error" role="alert">{move || decide.value().get().and_then(Result::err).map(|e| match e {
+            AppError::Validation { message, .. } => message,
+            other => other.to_string(),
+        })}</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(items) if items.is_empty() => EitherOf3::A(view! { <p class="empty" data-testid="no-approvals">"Nothing is waiting."</p> }),
+                    Ok(items) => EitherOf3::B(view! {
+                        <section class="panel">
+                            <ul class="approvals" data-testid="approvals">
+                                {items.into_iter().map(|c| approval(c, decide)).collect_view()}
+                            </ul>
+                        </section>
+                    }),
+                    Err(err) => EitherOf3::C(view! {
+                        <section class="panel narrow" role="alert"><p>{err.to_string()}</p><p><a href="/staff/sign-in">"Sign in"</a></p></section>
+                    }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn approval(c: ChangeView, decide: ServerAction<DecideChange>) -> impl IntoView {
+    let id = c.id;
+    let note = RwSignal::new(String::new());
+    view! {
+        <li class="approval" data-testid="approval">
+            <p><strong>{c.account.clone()}</strong> ": " {c.summary.clone()}</p>
+            <p class="muted">"Asked by " {c.requested_by.clone()} " on " {c.created_at.format("%b %-d, %H:%M").to_string()}</p>
+            <div class="actions">
+                <button class="button primary" type="button"
+                    on:click=move |_| { decide.dispatch(DecideChange { id, approve: true, note: String::new() }); }>"Approve"</button>
+                <input aria-label=format!("Reason for rejecting change {id}") placeholder="Reason for rejecting"
+                    prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                <button class="button" type="button"
+                    on:click=move |_| { decide.dispatch(DecideChange { id, approve: false, note: note.get_untracked() }); }>"Reject"</button>
+            </div>
+        </li>
+    }
+}

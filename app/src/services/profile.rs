@@ -1,0 +1,723 @@
+//! Customers keep their own profile. Ordinary changes (company names, website, contacts'
+//! names and phones, confirming the data is current) apply at once with an audit event.
+//! Sensitive ones — bank details, the remit-to address, the TIN, the billing email — go
+//! through three steps: sealed and held while a one-time code goes to the contact's current
+//! address (a link alone is low assurance); once the code is entered, shown as "awaiting
+//! review", the previous primary billing contact told by email and an approval task opened;
+//! then staff approve (the change is applied) or reject with a reason.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
+    TransactionTrait, prelude::*,
+};
+use serde_json::json;
+
+use crate::entities::{account, address, contact, payment_method, profile_change, task};
+use crate::error::AppError;
+use crate::model::enums::{
+    ActorKind, AddressKind, ChangeStatus, Channel, PaymentMethodKind, RecordStatus, TaskKind,
+    TaskStatus,
+};
+use crate::model::profile::{
+    ChangeView, Profile, ProfileAddress, ProfileContact, SensitiveChange, last4, mask_email,
+};
+use crate::services::audit::{self, Change};
+use crate::services::crypto;
+use crate::services::mail;
+use crate::services::tokens::hash_token;
+use crate::state::SecretKey;
+
+/// How long a step-up code works.
+pub const CODE_TTL: Duration = Duration::minutes(10);
+/// Wrong codes allowed before the change is dropped.
+pub const CODE_ATTEMPTS: i32 = 5;
+/// Key of the email carrying the step-up code.
+pub const CODE_TEMPLATE: &str = "profile_step_up";
+/// Key of the email telling the previous primary contact about a pending change.
+pub const NOTICE_TEMPLATE: &str = "profile_change_notice";
+/// Key of the email telling the requester staff's decision.
+pub const DECISION_TEMPLATE: &str = "profile_change_decided";
+
+fn address_text(a: &address::Model) -> String {
+    let mut parts = vec![a.line1.clone()];
+    if let Some(l2) = a.line2.as_deref().filter(|l| !l.is_empty()) {
+        parts.push(l2.to_owned());
+    }
+    parts.push(format!("{}, {} {}", a.city, a.region, a.postal_code));
+    parts.push(a.country.clone());
+    parts.join(", ")
+}
+
+fn change_view(c: profile_change::Model, account: &str, requested_by: &str) -> ChangeView {
+    ChangeView {
+        id: c.id,
+        kind: c.kind,
+        summary: c.summary,
+        status: c.status,
+        created_at: c.created_at,
+        decision_note: c.decision_note,
+        account: account.to_owned(),
+        requested_by: requested_by.to_owned(),
+    }
+}
+
+/// The profile of `account_id`, sensitive values masked.
+///
+/// # Errors
+/// `NotFound` for an unknown account; database errors as `Internal`.
+pub async fn profile(db: &impl ConnectionTrait, account_id: i64) -> Result<Profile, AppError> {
+    let a = account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let addresses = address::Entity::find()
+        .filter(address::COLUMN.account_id.eq(account_id))
+        .order_by_asc(address::COLUMN.id)
+        .all(db)
+        .await?;
+    let contacts = contact::Entity::find()
+        .filter(contact::COLUMN.account_id.eq(account_id))
+        .order_by_desc(contact::COLUMN.is_primary_billing)
+        .order_by_asc(contact::COLUMN.id)
+        .all(db)
+        .await?;
+    let banks = payment_method::Entity::find()
+        .filter(payment_method::COLUMN.account_id.eq(account_id))
+        .filter(
+            payment_method::COLUMN
+                .kind
+                .eq(PaymentMethodKind::BankAccount),
+        )
+        .filter(payment_method::COLUMN.status.eq(RecordStatus::Active))
+        .all(db)
+        .await?;
+    let changes = profile_change::Entity::find()
+        .filter(profile_change::COLUMN.account_id.eq(account_id))
+        .order_by_desc(profile_change::COLUMN.id)
+        .all(db)
+        .await?;
+    Ok(Profile {
+        legal_name: a.legal_name,
+        display_name: a.display_name.clone(),
+        website: a.website.unwrap_or_default(),
+        addresses: addresses
+            .iter()
+            .map(|ad| ProfileAddress {
+                kind: ad.kind,
+                text: address_text(ad),
+            })
+            .collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|c| ProfileContact {
+                id: c.id,
+                name: c.name,
+                email: c.email.unwrap_or_default(),
+                phone: c.phone.unwrap_or_default(),
+                role: c.role,
+                is_primary_billing: c.is_primary_billing,
+                email_status: c.email_status,
+            })
+            .collect(),
+        bank_accounts: banks
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} ••••{}",
+                    b.holder_name.clone().unwrap_or_default(),
+                    b.last4
+                )
+            })
+            .collect(),
+        tin_masked: a.tin_last4.map(|l| format!("•••••{l}")),
+        verified_at: a.verified_at,
+        verified_by: a.verified_by,
+        changes: changes
+            .into_iter()
+            .map(|c| change_view(c, &a.display_name, ""))
+            .collect(),
+    })
+}
+
+async fn requester(
+    db: &impl ConnectionTrait,
+    contact_id: i64,
+    account_id: i64,
+) -> Result<contact::Model, AppError> {
+    let who = contact::Entity::find_by_id(contact_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if who.account_id != account_id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(who)
+}
+
+fn contact_change<'a>(
+    who: &contact::Model,
+    entity: &'a str,
+    entity_id: i64,
+    field: &'a str,
+    old: Option<String>,
+    new: Option<String>,
+) -> Change<'a> {
+    Change {
+        actor_kind: ActorKind::Contact,
+        actor_id: Some(who.id),
+        channel: Channel::Portal,
+        account_id: Some(who.account_id),
+        entity,
+        entity_id: Some(entity_id),
+        field: Some(field),
+        old_value: old,
+        new_value: new,
+    }
+}
+
+/// Updates the company's names and website (not sensitive: applied at once, audited).
+///
+/// # Errors
+/// `Validation` naming the field; database errors as `Internal`.
+pub async fn update_company(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    legal_name: &str,
+    display_name: &str,
+    website: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use crate::model::accounts::{AccountField, check_account_field};
+    let check = |f: AccountField, v: &str| {
+        check_account_field(f, v).map_err(|m| AppError::validation(f.as_str(), m))
+    };
+    let legal = check(AccountField::LegalName, legal_name)?;
+    let display = check(AccountField::DisplayName, display_name)?;
+    let site = check(AccountField::Website, website)?;
+    let who = requester(db, contact_id, account_id).await?;
+    let txn = db.begin().await?;
+    let before = account::Entity::find_by_id(account_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let changes = [
+        ("legal_name", before.legal_name.clone(), legal.clone()),
+        ("display_name", before.display_name.clone(), display.clone()),
+        (
+            "website",
+            before.website.clone().unwrap_or_default(),
+            site.clone(),
+        ),
+    ];
+    if changes.iter().all(|(_, old, new)| old == new) {
+        return Ok(());
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::LegalName, Expr::value(legal))
+        .col_expr(account::Column::DisplayName, Expr::value(display))
+        .col_expr(
+            account::Column::Website,
+            Expr::value((!site.is_empty()).then_some(site)),
+        )
+        .col_expr(account::Column::Version, Expr::value(before.version + 1))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::COLUMN.id.eq(account_id))
+        .exec(&txn)
+        .await?;
+    for (field, old, new) in changes.iter().filter(|(_, o, n)| o != n) {
+        audit::append(
+            &txn,
+            contact_change(
+                &who,
+                "account",
+                account_id,
+                field,
+                Some(old.clone()),
+                Some(new.clone()),
+            ),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Confirms the profile is current, even when nothing changed: records when and by whom.
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn verify(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let who = requester(db, contact_id, account_id).await?;
+    let by = format!("{} <{}>", who.name, who.email.clone().unwrap_or_default());
+    let txn = db.begin().await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::VerifiedAt, Expr::value(now))
+        .col_expr(account::Column::VerifiedBy, Expr::value(by.clone()))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::COLUMN.id.eq(account_id))
+        .exec(&txn)
+        .await?;
+    audit::append(
+        &txn,
+        contact_change(&who, "account", account_id, "verified_at", None, Some(by)),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A six-digit code.
+fn new_code() -> String {
+    format!("{:06}", rand::random::<u32>() % 1_000_000)
+}
+
+fn code_hash(change_id: i64, code: &str) -> String {
+    hash_token(&format!("{change_id}:{}", code.trim()))
+}
+
+/// Holds a sensitive change and emails a step-up code to the contact's current address.
+/// Returns the change's id, to confirm with [`confirm`].
+///
+/// # Errors
+/// `Validation` naming the bad field; `Validation` (`email`) when the contact has no email
+/// address to send the code to; database errors as `Internal`.
+#[allow(clippy::too_many_arguments)]
+pub async fn request_change(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &SecretKey,
+    public_url: &str,
+    contact_id: i64,
+    account_id: i64,
+    change: &SensitiveChange,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let change = change
+        .checked()
+        .map_err(|(field, message)| AppError::validation(field, message))?;
+    let who = requester(db, contact_id, account_id).await?;
+    let payload = serde_json::to_vec(&change).map_err(|_| AppError::Internal)?;
+    let code = new_code();
+    let txn = db.begin().await?;
+    let held = profile_change::ActiveModel {
+        account_id: Set(account_id),
+        contact_id: Set(Some(who.id)),
+        kind: Set(change.kind()),
+        payload_encrypted: Set(crypto::seal(key, &payload)?),
+        summary: Set(change.summary()),
+        status: Set(ChangeStatus::AwaitingCode),
+        code_hash: Set(None),
+        code_expires_at: Set(Some(now + CODE_TTL)),
+        code_attempts: Set(0),
+        decision_note: Set(None),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    profile_change::Entity::update_many()
+        .col_expr(
+            profile_change::Column::CodeHash,
+            Expr::value(code_hash(held.id, &code)),
+        )
+        .filter(profile_change::COLUMN.id.eq(held.id))
+        .exec(&txn)
+        .await?;
+    mail::send_to_contact(
+        &txn,
+        public_url,
+        who.id,
+        CODE_TEMPLATE,
+        json!({ "code": code, "summary": held.summary, "minutes": CODE_TTL.num_minutes() }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(held.id)
+}
+
+/// Checks the step-up code of change `change_id`. Right: the change waits for staff, the
+/// previous primary billing contact is told, an approval task opens. Wrong: counted; after
+/// [`CODE_ATTEMPTS`] or [`CODE_TTL`] the change is dropped.
+///
+/// # Errors
+/// `Validation` (`code`) for a wrong or expired code; `NotFound` for another contact's change.
+pub async fn confirm(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    public_url: &str,
+    contact_id: i64,
+    change_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<ChangeView, AppError> {
+    let held = profile_change::Entity::find_by_id(change_id)
+        .filter(profile_change::COLUMN.contact_id.eq(contact_id))
+        .filter(profile_change::COLUMN.status.eq(ChangeStatus::AwaitingCode))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let expired =
+        held.code_expires_at.is_none_or(|at| at < now) || held.code_attempts >= CODE_ATTEMPTS;
+    if expired || held.code_hash.as_deref() != Some(code_hash(change_id, code).as_str()) {
+        let attempts = held.code_attempts + 1;
+        let dead = expired || attempts >= CODE_ATTEMPTS;
+        profile_change::Entity::update_many()
+            .col_expr(profile_change::Column::CodeAttempts, Expr::value(attempts))
+            .col_expr(
+                profile_change::Column::Status,
+                Expr::value(if dead {
+                    ChangeStatus::Expired
+                } else {
+                    ChangeStatus::AwaitingCode
+                }),
+            )
+            .filter(profile_change::COLUMN.id.eq(change_id))
+            .exec(db)
+            .await?;
+        return Err(AppError::validation(
+            "code",
+            if dead {
+                "this code has expired; please make the change again"
+            } else {
+                "that code is not right; check the email and try again"
+            },
+        ));
+    }
+    let txn = db.begin().await?;
+    let moved = profile_change::Entity::update_many()
+        .col_expr(
+            profile_change::Column::Status,
+            Expr::value(ChangeStatus::PendingReview),
+        )
+        .col_expr(
+            profile_change::Column::CodeHash,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(profile_change::COLUMN.id.eq(change_id))
+        .filter(profile_change::COLUMN.status.eq(ChangeStatus::AwaitingCode))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "this change was already confirmed".to_owned(),
+        ));
+    }
+    let who = requester(&txn, contact_id, held.account_id).await?;
+    let company = account::Entity::find_by_id(held.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::append(
+        &txn,
+        contact_change(
+            &who,
+            "profile_change",
+            change_id,
+            held.kind.as_str(),
+            None,
+            Some(format!("requested: {}", held.summary)),
+        ),
+        now,
+    )
+    .await?;
+    task::ActiveModel {
+        account_id: Set(Some(held.account_id)),
+        kind: Set(TaskKind::Approval),
+        title: Set(format!(
+            "Approve {} for {}",
+            held.summary, company.display_name
+        )),
+        related_kind: Set(Some("profile_change".to_owned())),
+        related_id: Set(Some(change_id)),
+        due_date: Set(Some(now.date_naive() + Duration::days(1))),
+        priority: Set(1),
+        assignee_id: Set(company.collector_id),
+        status: Set(TaskStatus::Open),
+        outcome: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        completed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // The previous primary billing contact hears of it — someone else may be at work.
+    let primary = contact::Entity::find()
+        .filter(contact::COLUMN.account_id.eq(held.account_id))
+        .filter(contact::COLUMN.is_primary_billing.eq(true))
+        .filter(contact::COLUMN.email.is_not_null())
+        .one(&txn)
+        .await?
+        .unwrap_or(who.clone());
+    match mail::send_to_contact(
+        &txn,
+        public_url,
+        primary.id,
+        NOTICE_TEMPLATE,
+        json!({
+            "summary": held.summary,
+            "requested_by": format!("{} ({})", who.name, mask_email(who.email.as_deref().unwrap_or_default())),
+        }),
+        now,
+    )
+    .await
+    {
+        Ok(_) | Err(AppError::Validation { .. }) => {}
+        Err(err) => return Err(err),
+    }
+    txn.commit().await?;
+    let after = profile_change::Entity::find_by_id(change_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(change_view(after, &company.display_name, &who.name))
+}
+
+/// Changes waiting for staff, oldest first.
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<ChangeView>, AppError> {
+    let rows = profile_change::Entity::find()
+        .filter(
+            profile_change::COLUMN
+                .status
+                .eq(ChangeStatus::PendingReview),
+        )
+        .order_by_asc(profile_change::COLUMN.id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        let company = account::Entity::find_by_id(c.account_id)
+            .one(db)
+            .await?
+            .map(|a| a.display_name)
+            .unwrap_or_default();
+        let who = match c.contact_id {
+            Some(id) => contact::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|c| c.name),
+            None => None,
+        }
+        .unwrap_or_default();
+        out.push(change_view(c, &company, &who));
+    }
+    Ok(out)
+}
+
+/// Staff decide a pending change: approving applies it (sealed values stay sealed);
+/// rejecting needs a reason. The requester is emailed either way; the audit log records it.
+///
+/// # Errors
+/// `Validation` (`note`) for a rejection without a reason; `Conflict` when the change was
+/// already decided; database errors as `Internal`.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    key: &SecretKey,
+    public_url: &str,
+    staff_id: i64,
+    change_id: i64,
+    approve: bool,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let note = note.trim();
+    if !approve && note.is_empty() {
+        return Err(AppError::validation(
+            "note",
+            "say why the change is rejected",
+        ));
+    }
+    let txn = db.begin().await?;
+    let status = if approve {
+        ChangeStatus::Approved
+    } else {
+        ChangeStatus::Rejected
+    };
+    let moved = profile_change::Entity::update_many()
+        .col_expr(profile_change::Column::Status, Expr::value(status))
+        .col_expr(profile_change::Column::DecidedBy, Expr::value(staff_id))
+        .col_expr(profile_change::Column::DecidedAt, Expr::value(now))
+        .col_expr(
+            profile_change::Column::DecisionNote,
+            Expr::value((!note.is_empty()).then(|| note.to_owned())),
+        )
+        .filter(profile_change::COLUMN.id.eq(change_id))
+        .filter(
+            profile_change::COLUMN
+                .status
+                .eq(ChangeStatus::PendingReview),
+        )
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "this change was already decided".to_owned(),
+        ));
+    }
+    let held = profile_change::Entity::find_by_id(change_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if approve {
+        let payload = crypto::open(key, &held.payload_encrypted)?;
+        let change: SensitiveChange =
+            serde_json::from_slice(&payload).map_err(|_| AppError::Internal)?;
+        apply(&txn, key, &held, &change, now).await?;
+    }
+    audit::append(
+        &txn,
+        Change {
+            actor_kind: ActorKind::Staff,
+            actor_id: Some(staff_id),
+            channel: Channel::StaffUi,
+            account_id: Some(held.account_id),
+            entity: "profile_change",
+            entity_id: Some(change_id),
+            field: Some(held.kind.as_str()),
+            old_value: Some("pending_review".to_owned()),
+            new_value: Some(format!("{status}: {}", held.summary)),
+        },
+        now,
+    )
+    .await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done))
+        .col_expr(task::Column::Outcome, Expr::value(status.as_str()))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::COLUMN.kind.eq(TaskKind::Approval))
+        .filter(task::COLUMN.related_id.eq(change_id))
+        .exec(&txn)
+        .await?;
+    if let Some(contact_id) = held.contact_id {
+        match mail::send_to_contact(
+            &txn,
+            public_url,
+            contact_id,
+            DECISION_TEMPLATE,
+            json!({
+                "summary": held.summary,
+                "approved": approve,
+                "note": (!note.is_empty()).then_some(note),
+            }),
+            now,
+        )
+        .await
+        {
+            Ok(_) | Err(AppError::Validation { .. }) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn apply(
+    txn: &impl ConnectionTrait,
+    key: &SecretKey,
+    held: &profile_change::Model,
+    change: &SensitiveChange,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    match change {
+        SensitiveChange::BankAccount {
+            holder,
+            routing,
+            account,
+        } => {
+            payment_method::Entity::update_many()
+                .col_expr(payment_method::Column::IsDefault, Expr::value(false))
+                .filter(payment_method::COLUMN.account_id.eq(held.account_id))
+                .exec(txn)
+                .await?;
+            payment_method::ActiveModel {
+                account_id: Set(held.account_id),
+                kind: Set(PaymentMethodKind::BankAccount),
+                brand: Set(None),
+                last4: Set(last4(account)),
+                holder_name: Set(Some(holder.clone())),
+                routing_number: Set(Some(routing.clone())),
+                account_number_encrypted: Set(Some(crypto::seal(key, account.as_bytes())?)),
+                is_default: Set(true),
+                status: Set(RecordStatus::Active),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        SensitiveChange::RemitTo(a) => {
+            address::Entity::delete_many()
+                .filter(address::COLUMN.account_id.eq(held.account_id))
+                .filter(address::COLUMN.kind.eq(AddressKind::RemitTo))
+                .exec(txn)
+                .await?;
+            address::ActiveModel {
+                account_id: Set(held.account_id),
+                kind: Set(AddressKind::RemitTo),
+                line1: Set(a.line1.clone()),
+                line2: Set((!a.line2.is_empty()).then(|| a.line2.clone())),
+                city: Set(a.city.clone()),
+                region: Set(a.region.clone()),
+                postal_code: Set(a.postal_code.clone()),
+                country: Set(a.country.clone()),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        SensitiveChange::Tin(tin) => {
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::TinEncrypted,
+                    Expr::value(crypto::seal(key, tin.as_bytes())?),
+                )
+                .col_expr(account::Column::TinLast4, Expr::value(last4(tin)))
+                .col_expr(account::Column::UpdatedAt, Expr::value(now))
+                .filter(account::COLUMN.id.eq(held.account_id))
+                .exec(txn)
+                .await?;
+        }
+        SensitiveChange::BillingEmail(email) => {
+            let primary = contact::Entity::find()
+                .filter(contact::COLUMN.account_id.eq(held.account_id))
+                .filter(contact::COLUMN.is_primary_billing.eq(true))
+                .one(txn)
+                .await?;
+            let target = match primary {
+                Some(p) => p.id,
+                None => held.contact_id.ok_or(AppError::NotFound)?,
+            };
+            contact::Entity::update_many()
+                .col_expr(contact::Column::Email, Expr::value(Some(email.clone())))
+                .col_expr(
+                    contact::Column::EmailStatus,
+                    Expr::value(crate::model::enums::EmailStatus::Unverified),
+                )
+                .col_expr(contact::Column::IsPrimaryBilling, Expr::value(true))
+                .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+                .filter(contact::COLUMN.id.eq(target))
+                .exec(txn)
+                .await?;
+            crate::services::magic_links::revoke_for_contact(txn, target, now).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The customer's profile: ordinary changes apply at once; sensitive ones wait for a
+//! step-up code and then for staff, who approve (applied, sealed) or reject (nothing
+//! changes). Full bank numbers and TINs never appear in clear in the database, the audit
+//! log or any email.
+
+use app::entities::{account, audit_event, outbox_email, payment_method, profile_change, task};
+use app::error::AppError;
+use app::model::enums::*;
+use app::model::profile::SensitiveChange;
+use app::services::{crypto, profile};
+use app::state::SecretKey;
+use app::testing::{databases, fixtures};
+use chrono::Duration;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+const PUBLIC_URL: &str = "https://billing.example.com";
+const KEY: SecretKey = SecretKey([42; 32]);
+const ACCOUNT_NO: &str = "987654321012";
+
+async fn last_mail(db: &impl ConnectionTrait, template: &str) -> outbox_email::Model {
+    outbox_email::Entity::find()
+        .filter(outbox_email::COLUMN.template_key.eq(template))
+        .order_by_desc(outbox_email::COLUMN.id)
+        .one(db)
+        .await
+        .expect("read")
+        .expect("mail queued")
+}
+
+fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A staff member to decide (decisions name who made them).
+async fn reviewer(db: &impl ConnectionTrait) -> i64 {
+    app::services::staff::add(
+        db,
+        "rita@settle.test",
+        "Rita Reviewer",
+        StaffRole::Collector,
+        "a long enough password",
+        fixtures::now(),
+    )
+    .await
+    .expect("staff")
+    .id
+}
+
+fn bank() -> SensitiveChange {
+    SensitiveChange::BankAccount {
+        holder: "Acme Inc.".into(),
+        routing: "021000021".into(),
+        account: ACCOUNT_NO.into(),
+    }
+}
+
+#[tokio::test]
+async fn ordinary_changes_apply_at_once_and_verify_records_who() {
+    for t in databases("profile_company").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        profile::update_company(
+            db,
+            pat.id,
+            a.id,
+            "Acme Incorporated",
+            "Acme",
+            "acme.test",
+            fixtures::now(),
+        )
+        .await
+        .expect("update");
+        let after = account::Entity::find_by_id(a.id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("account");
+        assert_eq!(
+            (after.legal_name.as_str(), after.website.as_deref()),
+            ("Acme Incorporated", Some("https://acme.test"))
+        );
+        let bad = profile::update_company(db, pat.id, a.id, " ", "Acme", "", fixtures::now()).await;
+        assert!(
+            matches!(&bad, Err(AppError::Validation { field, .. }) if field == "legal_name"),
+            "{bad:?}"
+        );
+        profile::verify(db, pat.id, a.id, fixtures::now())
+            .await
+            .expect("verify");
+        let after = account::Entity::find_by_id(a.id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("account");
+        assert_eq!(after.verified_at, Some(fixtures::now()), "{}", t.backend);
+        assert_eq!(after.verified_by.as_deref(), Some("Pat <pat@acme.test>"));
+        let events = audit_event::Entity::find()
+            .filter(audit_event::COLUMN.account_id.eq(a.id))
+            .count(db)
+            .await
+            .expect("count");
+        assert_eq!(events, 3, "legal name, website, verification");
+    }
+}
+
+#[tokio::test]
+async fn a_bank_change_needs_the_code_then_staff_and_stays_sealed() {
+    for t in databases("profile_bank").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let owner = fixtures::contact(db, a.id, "Olive Owner", "olive@acme.test").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let now = fixtures::now();
+        let id = profile::request_change(db, &KEY, PUBLIC_URL, pat.id, a.id, &bank(), now)
+            .await
+            .expect("request");
+        let mail = last_mail(db, profile::CODE_TEMPLATE).await;
+        assert_eq!(
+            mail.to_address, "pat@acme.test",
+            "the code goes to the current address"
+        );
+        let code = code_in(&mail.body_text);
+        assert_eq!(code.len(), 6, "{}", mail.body_text);
+
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let miss = profile::confirm(db, PUBLIC_URL, pat.id, id, wrong, now).await;
+        assert!(
+            matches!(&miss, Err(AppError::Validation { field, .. }) if field == "code"),
+            "{miss:?}"
+        );
+        let view = profile::confirm(
+            db,
+            PUBLIC_URL,
+            pat.id,
+            id,
+            &code,
+            now + Duration::minutes(2),
+        )
+        .await
+        .expect("confirm");
+        assert_eq!(view.status, ChangeStatus::PendingReview, "{}", t.backend);
+        let notice = last_mail(db, profile::NOTICE_TEMPLATE).await;
+        assert_eq!(
+            notice.to_address, "olive@acme.test",
+            "the previous primary contact hears of it"
+        );
+        let approvals = task::Entity::find()
+            .filter(task::COLUMN.kind.eq(TaskKind::Approval))
+            .count(db)
+            .await
+            .expect("count");
+        assert_eq!(approvals, 1);
+        assert_eq!(
+            payment_method::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
+            0,
+            "nothing applied before staff approve"
+        );
+
+        let rita = reviewer(db).await;
+        profile::decide(db, &KEY, PUBLIC_URL, rita, id, true, "", now)
+            .await
+            .expect("approve");
+        let method = payment_method::Entity::find()
+            .one(db)
+            .await
+            .expect("read")
+            .expect("bank account");
+        assert_eq!((method.last4.as_str(), method.is_default), ("1012", true));
+        let sealed = method.account_number_encrypted.clone().unwrap_or_default();
+        assert_eq!(
+            crypto::open(&KEY, &sealed).expect("opens"),
+            ACCOUNT_NO.as_bytes()
+        );
+        let again = profile::decide(db, &KEY, PUBLIC_URL, rita, id, false, "late", now).await;
+        assert!(matches!(again, Err(AppError::Conflict(_))), "decided once");
+
+        // The full number is nowhere in clear.
+        let change = profile_change::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("change");
+        let mut haystack = format!("{method:?}{change:?}");
+        for e in audit_event::Entity::find().all(db).await.expect("read") {
+            haystack.push_str(&format!("{e:?}"));
+        }
+        for m in outbox_email::Entity::find().all(db).await.expect("read") {
+            haystack.push_str(&m.body_text);
+            haystack.push_str(&m.subject);
+        }
+        assert!(
+            !haystack.contains(ACCOUNT_NO),
+            "{}: the account number leaked",
+            t.backend
+        );
+        assert_eq!(
+            last_mail(db, profile::DECISION_TEMPLATE).await.to_address,
+            "pat@acme.test"
+        );
+        let _ = owner;
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_tin_change_needs_a_reason_and_changes_nothing() {
+    for t in databases("profile_reject").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let now = fixtures::now();
+        let bad = profile::request_change(
+            db,
+            &KEY,
+            PUBLIC_URL,
+            pat.id,
+            a.id,
+            &SensitiveChange::Tin("07-1234567".into()),
+            now,
+        )
+        .await;
+        assert!(
+            matches!(&bad, Err(AppError::Validation { field, .. }) if field == "tin"),
+            "{bad:?}"
+        );
+        let id = profile::request_change(
+            db,
+            &KEY,
+            PUBLIC_URL,
+            pat.id,
+            a.id,
+            &SensitiveChange::Tin("12-3456789".into()),
+            now,
+        )
+        .await
+        .expect("request");
+        let code = code_in(&last_mail(db, profile::CODE_TEMPLATE).await.body_text);
+        profile::confirm(db, PUBLIC_URL, pat.id, id, &code, now)
+            .await
+            .expect("confirm");
+        let rita = reviewer(db).await;
+        let no_reason = profile::decide(db, &KEY, PUBLIC_URL, rita, id, false, " ", now).await;
+        assert!(matches!(no_reason, Err(AppError::Validation { .. })));
+        profile::decide(
+            db,
+            &KEY,
+            PUBLIC_URL,
+            rita,
+            id,
+            false,
+            "The W-9 on file shows another EIN.",
+            now,
+        )
+        .await
+        .expect("reject");
+        let after = account::Entity::find_by_id(a.id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("account");
+        assert_eq!(
+            (after.tin_last4, after.tin_encrypted),
+            (None, None),
+            "{}",
+            t.backend
+        );
+        let decided = last_mail(db, profile::DECISION_TEMPLATE).await;
+        assert!(
+            decided.subject.starts_with("Not approved"),
+            "{}",
+            decided.subject
+        );
+        assert!(decided.body_text.contains("another EIN"));
+    }
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    for t in databases("profile_expiry").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let now = fixtures::now();
+        let id = profile::request_change(
+            db,
+            &KEY,
+            PUBLIC_URL,
+            pat.id,
+            a.id,
+            &SensitiveChange::BillingEmail("ap@acme.test".into()),
+            now,
+        )
+        .await
+        .expect("request");
+        let code = code_in(&last_mail(db, profile::CODE_TEMPLATE).await.body_text);
+        let late = profile::confirm(
+            db,
+            PUBLIC_URL,
+            pat.id,
+            id,
+            &code,
+            now + Duration::minutes(11),
+        )
+        .await;
+        assert!(
+            matches!(late, Err(AppError::Validation { .. })),
+            "{}: {late:?}",
+            t.backend
+        );
+        let change = profile_change::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("change");
+        assert_eq!(change.status, ChangeStatus::Expired);
+    }
+}

@@ -1,0 +1,108 @@
+import { test, expect, type Page } from "@playwright/test";
+import { freshLink, mailTo, staffSignIn } from "../settle";
+
+const INLINE_ACCOUNT = "Oakridge Farms";
+const PROFILE_CONTACT = "ap@prairie-grain.test";
+
+async function openAccount(page: Page, name: string) {
+  await page.goto(`/staff/accounts?q=${encodeURIComponent(name)}`);
+  await page.getByTestId("accounts").getByRole("link", { name }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+}
+
+const field = (page: Page, name: string) => page.locator(`.inline-field[data-record=account][data-field="${name}"]`);
+
+test("staff edit fields in place: a bad value is marked, a conflict offers theirs or mine", async ({ page, browser }) => {
+  await staffSignIn(page, "e2e-inline@settle.test");
+  await openAccount(page, INLINE_ACCOUNT);
+
+  // Phone: an invalid value is refused under the field, then fixed with Enter.
+  await field(page, "phone").getByRole("button").click();
+  const phone = field(page, "phone").getByLabel("Phone");
+  await expect(phone).toBeFocused();
+  await phone.fill("12");
+  await phone.press("Enter");
+  await expect(field(page, "phone").getByRole("alert").first()).toHaveText("a phone number has at least 7 digits");
+  await expect(phone).toHaveAttribute("aria-invalid", "true");
+  await phone.fill("+1 555 010 2000");
+  await phone.press("Enter");
+  await expect(field(page, "phone").getByRole("button")).toHaveText("+1 555 010 2000");
+  await expect(field(page, "phone").getByText("✓ saved")).toBeVisible();
+
+  // Website: leaving the field saves it.
+  await field(page, "website").getByRole("button").click();
+  await field(page, "website").getByLabel("Website").fill("oakridge.test");
+  await field(page, "website").getByLabel("Website").press("Tab");
+  await expect(field(page, "website").getByRole("button")).toHaveText("https://oakridge.test");
+
+  // Esc cancels.
+  await field(page, "segment").getByRole("button").click();
+  await field(page, "segment").getByLabel("Segment").fill("nothing to keep");
+  await field(page, "segment").getByLabel("Segment").press("Escape");
+  await expect(field(page, "segment").getByRole("button")).not.toContainText("nothing to keep");
+
+  // A second staff member, loaded before the first one's rename.
+  const other = await (await browser.newContext()).newPage();
+  await staffSignIn(other, "e2e-inline-2@settle.test");
+  await openAccount(other, INLINE_ACCOUNT);
+
+  await field(page, "display_name").getByRole("button").click();
+  await field(page, "display_name").getByLabel("Name").fill("Oakridge Farms Co");
+  await field(page, "display_name").getByLabel("Name").press("Enter");
+  await expect(field(page, "display_name").getByRole("button")).toHaveText("Oakridge Farms Co");
+
+  await field(other, "display_name").getByRole("button").click();
+  await field(other, "display_name").getByLabel("Name").fill("Oakridge Farms LLC");
+  await field(other, "display_name").getByLabel("Name").press("Enter");
+  await expect(other.getByTestId("stale")).toContainText("Someone else changed this to Oakridge Farms Co");
+  await other.getByRole("button", { name: "Keep mine" }).click();
+  await expect(field(other, "display_name").getByRole("button")).toHaveText("Oakridge Farms LLC");
+
+  await page.reload();
+  await expect(field(page, "display_name").getByRole("button")).toHaveText("Oakridge Farms LLC");
+  await expect(field(page, "phone").getByRole("button")).toHaveText("+1 555 010 2000");
+});
+
+test("a contact changes the bank details through a profile link, confirms by code, and staff approve", async ({ page, browser }) => {
+  await page.goto(freshLink(PROFILE_CONTACT, "profile"));
+  await expect(page.getByRole("heading", { name: "Update your company profile" })).toBeVisible();
+  await page.getByRole("button", { name: "Continue to your account" }).click();
+  await expect(page).toHaveURL(/\/portal\/profile$/);
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await expect(page.getByTestId("bank-accounts")).toHaveText("none on file");
+
+  await page.getByText("Change bank details").click();
+  await page.getByLabel("Account holder").fill("Prairie Grain LLC");
+  await page.getByLabel("Routing number").fill("021000022");
+  await expect(page.getByText("this routing number does not exist")).toBeVisible();
+  await page.getByLabel("Routing number").fill("021000021");
+  await expect(page.getByText("this routing number does not exist")).toHaveCount(0);
+  await page.getByLabel("Account number").fill("123456789");
+  const before = mailTo(PROFILE_CONTACT).length;
+  await page.getByRole("button", { name: "Continue" }).first().click();
+  await expect(page.getByLabel("Code from the email")).toBeVisible();
+
+  await expect.poll(() => mailTo(PROFILE_CONTACT).filter((m) => m.subject.startsWith("Your code:")).length, { timeout: 20_000 }).toBeGreaterThan(0);
+  const mail = mailTo(PROFILE_CONTACT).slice(before).find((m) => m.subject.startsWith("Your code:"))!;
+  const code = mail.subject.replace(/\D/g, "");
+  expect(mail.text).not.toContain("123456789");
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Confirm the change" }).click();
+  await expect(page.getByTestId("awaiting-review")).toBeVisible();
+  await expect(page.getByTestId("changes")).toContainText("awaiting review");
+
+  const staff = await (await browser.newContext()).newPage();
+  await staffSignIn(staff, "e2e-approver@settle.test");
+  await staff.goto("/staff/approvals");
+  const item = staff.getByTestId("approval").filter({ hasText: "Prairie Grain" });
+  await expect(item).toContainText("bank account of Prairie Grain LLC ending 6789");
+  await expect(item).not.toContainText("123456789");
+  await expect(staff.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await item.getByRole("button", { name: "Approve" }).click();
+  await expect(staff.getByTestId("approval").filter({ hasText: "Prairie Grain" })).toHaveCount(0);
+
+  await page.reload();
+  await expect(page.getByTestId("bank-accounts")).toHaveText("Prairie Grain LLC ••••6789");
+  await expect(page.getByTestId("changes")).toContainText("approved");
+});
