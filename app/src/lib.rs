@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id") view=pages::accounts::StaffAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id/history") view=pages::audit::AccountHistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/supplier") view=pages::supplier::SupplierPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes") view=pages::staff_disputes::StaffDisputesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes/:id") view=pages::staff_disputes::StaffDisputePage ssr=SsrMode::Async />
                     <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />

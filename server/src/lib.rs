@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod downloads;
+pub mod exports;
 pub mod letters;
 pub mod mailer;
 pub mod pay;

@@ -65,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/files/{id}", get(crate::uploads::file))
         .route("/staff/letters.pdf", get(crate::letters::letters_pdf))
         .route(
+            "/staff/accounts/{id}/history.csv",
+            get(crate::exports::history_csv),
+        )
+        .route("/supplier.vcf", get(crate::exports::supplier_vcard))
+        .route(
             "/pay/sandbox/{session}",
             get(crate::pay::sandbox_page).post(crate::pay::sandbox_press),
         )

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod disputes;
 pub mod documents;
 pub mod letters;
@@ -15,6 +16,7 @@ pub mod promises;
 pub mod registration;
 pub mod staff;
 pub mod staff_disputes;
+pub mod supplier_profile;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

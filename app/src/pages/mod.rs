@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod documents;
 pub mod home;
 pub mod invoice;
@@ -15,3 +16,4 @@ pub mod profile;
 pub mod register;
 pub mod staff;
 pub mod staff_disputes;
+pub mod supplier;

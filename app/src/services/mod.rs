@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_history;
 pub mod contacts;
 pub mod crypto;
 pub mod demo;
@@ -24,5 +25,6 @@ pub mod registration;
 pub mod sessions;
 pub mod sign_in;
 pub mod staff;
+pub mod supplier_profile;
 pub mod templates;
 pub mod tokens;
