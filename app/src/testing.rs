@@ -89,6 +89,9 @@ async fn seed(conn: &DatabaseConnection) {
     crate::services::templates::seed_defaults(conn, chrono::Utc::now())
         .await
         .expect("seed templates");
+    crate::services::letters::seed_letters(conn, chrono::Utc::now())
+        .await
+        .expect("seed letters");
 }
 
 /// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.

@@ -321,3 +321,43 @@ async fn a_code_expires_after_ten_minutes() {
         assert_eq!(change.status, ChangeStatus::Expired);
     }
 }
+
+#[tokio::test]
+async fn contacts_are_added_renamed_and_removed_within_the_account() {
+    use app::entities::contact;
+    use app::services::profile::ContactInput;
+    for t in databases("profile_contacts").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let other = fixtures::customer(db, "C-2", "Bolt").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let theirs = fixtures::contact(db, other.id, "Bo", "bo@bolt.test").await;
+        let now = fixtures::now();
+        let input = |name: &str, email: &str| ContactInput {
+            name: name.into(),
+            email: email.into(),
+            phone: String::new(),
+            role: ContactRole::Ap,
+        };
+        let bad = profile::add_contact(db, pat.id, a.id, &input("Robin", "robin@"), now).await;
+        assert!(matches!(&bad, Err(AppError::Validation { field, .. }) if field == "email"));
+        let dup = profile::add_contact(db, pat.id, a.id, &input("Pat again", "pat@acme.test"), now).await;
+        assert!(matches!(&dup, Err(AppError::Validation { field, .. }) if field == "email"));
+        let robin = profile::add_contact(db, pat.id, a.id, &input("Robin", "Robin@Acme.test"), now).await.expect("add");
+        let added = contact::Entity::find_by_id(robin).one(db).await.expect("read").expect("contact");
+        assert_eq!((added.email.as_deref(), added.email_status), (Some("robin@acme.test"), EmailStatus::Unverified), "{}", t.backend);
+
+        profile::update_contact(db, pat.id, a.id, robin, &ContactInput { phone: "+1 555 010 3000".into(), ..input("Robin Ross", "") }, now)
+            .await
+            .expect("update");
+        let renamed = contact::Entity::find_by_id(robin).one(db).await.expect("read").expect("contact");
+        assert_eq!((renamed.name.as_str(), renamed.phone.as_deref()), ("Robin Ross", Some("+1 555 010 3000")));
+        let foreign = profile::update_contact(db, pat.id, a.id, theirs.id, &input("Hacked", ""), now).await;
+        assert_eq!(foreign.err(), Some(AppError::NotFound), "another account's contact");
+        assert!(profile::remove_contact(db, pat.id, a.id, pat.id, now).await.is_err(), "not oneself");
+        assert!(profile::remove_contact(db, pat.id, a.id, theirs.id, now).await.is_err());
+        profile::remove_contact(db, pat.id, a.id, robin, now).await.expect("remove");
+        assert!(contact::Entity::find_by_id(robin).one(db).await.expect("read").is_none());
+        assert!(contact::Entity::find_by_id(theirs.id).one(db).await.expect("read").is_some());
+    }
+}

@@ -133,6 +133,9 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     app::services::templates::seed_defaults(&db, clock.now())
         .await
         .map_err(|e| format!("seeding the email templates failed: {e}"))?;
+    app::services::letters::seed_letters(&db, clock.now())
+        .await
+        .map_err(|e| format!("seeding the letter templates failed: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
         Command::Migrate => {

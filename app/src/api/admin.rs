@@ -172,5 +172,15 @@ fn sample_context() -> serde_json::Value {
         "date": "December 1, 2026",
         "invoices": ["INV-10001-0001", "INV-10001-0002"],
         "note": "Paying with the next check run.",
+        "account_number": "C-10001",
+        "registration_url": "https://billing.example.com/register",
+        "supplier": "Northwind Supply",
+        "summary": "bank account ending 6789",
+        "requested_by": "Pat Payables (p••@acme.test)",
+        "approved": true,
+        "invoice": "INV-10001-0001",
+        "staff_name": "Rita Reviewer",
+        "body": "Thanks for your message.",
+        "portal_link": "https://billing.example.com/portal",
     })
 }

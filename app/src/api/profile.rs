@@ -200,3 +200,72 @@ pub async fn decide_change(id: i64, approve: bool, note: String) -> Result<(), A
         .await,
     )
 }
+
+#[cfg(feature = "ssr")]
+fn parse_role(role: &str) -> Result<crate::model::enums::ContactRole, AppError> {
+    crate::model::accounts::parse_role(role)
+        .ok_or_else(|| AppError::validation("role", "choose AP, billing, primary or other"))
+}
+
+/// Adds a contact to the caller's account.
+#[server(endpoint = "portal/profile/contacts/add")]
+pub async fn add_profile_contact(
+    name: String,
+    email: String,
+    phone: String,
+    role: String,
+) -> Result<i64, AppError> {
+    use super::ctx;
+    use crate::services::profile::{ContactInput, add_contact};
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let (contact_id, account_id) = profile_caller()?;
+            let input = ContactInput { name, email, phone, role: parse_role(&role)? };
+            add_contact(&state.db, contact_id, account_id, &input, state.clock.now()).await
+        }
+        .await,
+    )
+}
+
+/// Changes a contact's name, phone and role.
+#[server(endpoint = "portal/profile/contacts/update")]
+pub async fn update_profile_contact(
+    id: i64,
+    name: String,
+    phone: String,
+    role: String,
+) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::services::profile::{ContactInput, update_contact};
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let (contact_id, account_id) = profile_caller()?;
+            let input = ContactInput { name, email: String::new(), phone, role: parse_role(&role)? };
+            update_contact(&state.db, contact_id, account_id, id, &input, state.clock.now()).await
+        }
+        .await,
+    )
+}
+
+/// Removes a contact of the caller's account.
+#[server(endpoint = "portal/profile/contacts/remove")]
+pub async fn remove_profile_contact(id: i64) -> Result<(), AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let (contact_id, account_id) = profile_caller()?;
+            crate::services::profile::remove_contact(
+                &state.db,
+                contact_id,
+                account_id,
+                id,
+                state.clock.now(),
+            )
+            .await
+        }
+        .await,
+    )
+}

@@ -1,6 +1,7 @@
 //! Data shapes shared by the server and the browser.
 
 pub mod accounts;
+pub mod audit;
 pub mod disputes;
 pub mod documents;
 pub mod enums;

@@ -13,6 +13,7 @@ use leptos_meta::Title;
 use crate::api::letters::{LetterOverview, list_letters};
 use crate::error::AppError;
 
+/// The direct-mail page for staff; downloading needs a collector or an admin.
 #[component]
 pub fn StaffLettersPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| list_letters());

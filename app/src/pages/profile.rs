@@ -6,12 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::profile::{
-    ConfirmChange, DecideChange, RequestSensitiveChange, UpdateCompany, VerifyProfile, get_profile,
-    list_approvals,
+    AddProfileContact, ConfirmChange, DecideChange, RemoveProfileContact, RequestSensitiveChange,
+    UpdateCompany, UpdateProfileContact, VerifyProfile, get_profile, list_approvals,
 };
 use crate::error::AppError;
 use crate::model::enums::{AddressKind, ChangeStatus};
-use crate::model::profile::{ChangeView, Profile, check_routing, check_tin};
+use crate::model::profile::{ChangeView, Profile, ProfileContact, check_routing, check_tin};
 
 fn field_error(
     value: Option<Result<impl Clone + 'static, AppError>>,
@@ -136,24 +136,7 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
             <p class="muted">"Mailing address: " {mailing.unwrap_or_else(|| "none on file".to_owned())}</p>
         </section>
 
-        <section class="panel" aria-labelledby="contacts-title">
-            <h2 id="contacts-title">"Contacts"</h2>
-            <div class="table-wrap">
-                <table class="invoices">
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Phone"</th><th scope="col">"Role"</th></tr></thead>
-                    <tbody>
-                        {p.contacts.iter().map(|c| view! {
-                            <tr>
-                                <td data-label="Name">{c.name.clone()}{c.is_primary_billing.then_some(" (billing)")}</td>
-                                <td data-label="Email">{c.email.clone()}</td>
-                                <td data-label="Phone">{c.phone.clone()}</td>
-                                <td data-label="Role">{c.role.as_str()}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
+        <ContactsPanel contacts=p.contacts.clone() refresh />
 
         <section class="panel" aria-labelledby="sensitive-title">
             <h2 id="sensitive-title">"Payment and tax details"</h2>
@@ -315,5 +298,109 @@ fn approval(c: ChangeView, decide: ServerAction<DecideChange>) -> impl IntoView 
                     on:click=move |_| { decide.dispatch(DecideChange { id, approve: false, note: note.get_untracked() }); }>"Reject"</button>
             </div>
         </li>
+    }
+}
+
+const ROLES: [(&str, &str); 4] = [
+    ("ap", "Accounts payable"),
+    ("billing", "Billing"),
+    ("primary", "Primary"),
+    ("other", "Other"),
+];
+
+fn role_options(current: &'static str) -> impl IntoView {
+    ROLES
+        .iter()
+        .map(|(key, label)| view! { <option value=*key selected=*key == current>{*label}</option> })
+        .collect_view()
+}
+
+/// The account's contacts: add, rename, change phone or role, remove.
+#[component]
+fn ContactsPanel(contacts: Vec<ProfileContact>, refresh: RwSignal<u32>) -> impl IntoView {
+    let add = ServerAction::<AddProfileContact>::new();
+    let update = ServerAction::<UpdateProfileContact>::new();
+    let remove = ServerAction::<RemoveProfileContact>::new();
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_)))
+            || matches!(update.value().get(), Some(Ok(())))
+            || matches!(remove.value().get(), Some(Ok(())))
+        {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let remove_error = move || other_error(remove.value().get(), &[]).or_else(|| field_error(remove.value().get(), "contact"));
+    let update_error = move || {
+        ["name", "phone", "role"]
+            .iter()
+            .find_map(|f| field_error(update.value().get(), f))
+            .or_else(|| other_error(update.value().get(), &["name", "phone", "role"]))
+    };
+    view! {
+        <section class="panel" aria-labelledby="contacts-title">
+            <h2 id="contacts-title">"Contacts"</h2>
+            <div class="table-wrap">
+                <table class="invoices" data-testid="profile-contacts">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Phone"</th><th scope="col">"Role"</th><th scope="col">"Change"</th></tr></thead>
+                    <tbody>
+                        {contacts.into_iter().map(|c| {
+                            let id = c.id;
+                            let name = c.name.clone();
+                            let remove_label = format!("Remove {}", c.name);
+                            let phone = c.phone.clone();
+                            let role: &'static str = ROLES.iter().find(|(k, _)| *k == c.role.as_str()).map_or("other", |(k, _)| *k);
+                            view! {
+                                <tr>
+                                    <td data-label="Name">{c.name.clone()}{c.is_primary_billing.then_some(" (billing)")}</td>
+                                    <td data-label="Email">{c.email.clone()}</td>
+                                    <td data-label="Phone">{c.phone.clone()}</td>
+                                    <td data-label="Role">{c.role.as_str()}</td>
+                                    <td data-label="Change">
+                                        <details>
+                                            <summary>{format!("Edit {}", c.name)}</summary>
+                                            <ActionForm action=update attr:class="stack">
+                                                <input type="hidden" name="id" value=id.to_string() />
+                                                <label>"Name" <input name="name" value=name required /></label>
+                                                <label>"Phone" <input name="phone" value=phone /></label>
+                                                <label>"Role" <select name="role">{role_options(role)}</select></label>
+                                                <button class="button" type="submit">"Save"</button>
+                                            </ActionForm>
+                                        </details>
+                                        {(!c.is_primary_billing).then(|| view! {
+                                            <ActionForm action=remove attr:class="inline">
+                                                <input type="hidden" name="id" value=id.to_string() />
+                                                <button class="link" type="submit" aria-label=remove_label>"Remove"</button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="field-error" role="alert">{update_error}{remove_error}</p>
+            <details class="sensitive">
+                <summary>"Add a contact"</summary>
+                <ActionForm action=add attr:class="stack">
+                    <label for="new-contact-name">"Name"</label>
+                    <input id="new-contact-name" name="name" required />
+                    <p class="field-error" role="alert">{move || field_error(add.value().get(), "name")}</p>
+                    <label for="new-contact-email">"Email"</label>
+                    <input id="new-contact-email" name="email" type="email" required />
+                    <p class="field-error" role="alert">{move || field_error(add.value().get(), "email")}</p>
+                    <label for="new-contact-phone">"Phone (optional)"</label>
+                    <input id="new-contact-phone" name="phone" type="tel" />
+                    <p class="field-error" role="alert">{move || field_error(add.value().get(), "phone")}</p>
+                    <label for="new-contact-role">"Role"</label>
+                    <select id="new-contact-role" name="role">{role_options("ap")}</select>
+                    <p class="field-error" role="alert">{move || other_error(add.value().get(), &["name", "email", "phone"])}</p>
+                    <button class="button" type="submit" disabled=move || add.pending().get()>"Add the contact"</button>
+                    <Show when=move || matches!(add.value().get(), Some(Ok(_)))>
+                        <p class="ok" role="status" data-testid="contact-added">"Added."</p>
+                    </Show>
+                </ActionForm>
+            </details>
+        </section>
     }
 }

@@ -721,3 +721,174 @@ async fn apply(
     }
     Ok(())
 }
+
+/// A contact as the customer enters it on the profile page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub role: crate::model::enums::ContactRole,
+}
+
+fn checked_contact(input: &ContactInput, with_email: bool) -> Result<ContactInput, AppError> {
+    use crate::model::accounts::{ContactField, check_contact_field};
+    let check = |f: ContactField, v: &str| {
+        check_contact_field(f, v).map_err(|m| AppError::validation(f.as_str(), m))
+    };
+    let email = if with_email {
+        let e = check(ContactField::Email, &input.email)?;
+        if e.is_empty() {
+            return Err(AppError::validation("email", "enter an email address like name@example.com"));
+        }
+        e
+    } else {
+        String::new()
+    };
+    Ok(ContactInput {
+        name: check(ContactField::Name, &input.name)?,
+        email,
+        phone: check(ContactField::Phone, &input.phone)?,
+        role: input.role,
+    })
+}
+
+/// Adds a contact to the caller's account; the address starts unverified.
+///
+/// # Errors
+/// `Validation` naming the field (also for an address already on the account).
+pub async fn add_contact(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    input: &ContactInput,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let input = checked_contact(input, true)?;
+    let who = requester(db, contact_id, account_id).await?;
+    let txn = db.begin().await?;
+    let taken = contact::Entity::find()
+        .filter(contact::COLUMN.account_id.eq(account_id))
+        .filter(contact::COLUMN.email.eq(input.email.clone()))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::validation("email", "this address is already a contact of yours"));
+    }
+    let added = contact::ActiveModel {
+        account_id: Set(account_id),
+        name: Set(input.name.clone()),
+        email: Set(Some(input.email.clone())),
+        phone: Set((!input.phone.is_empty()).then(|| input.phone.clone())),
+        role: Set(input.role),
+        is_primary_billing: Set(false),
+        email_status: Set(crate::model::enums::EmailStatus::Unverified),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        contact_change(&who, "contact", added.id, "added", None, Some(format!("{} <{}>", input.name, input.email))),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(added.id)
+}
+
+/// Changes a contact's name, phone and role (its email goes through the billing-email
+/// change when it is the billing contact, or remove-and-add otherwise).
+///
+/// # Errors
+/// `Validation` naming the field; `NotFound` for another account's contact.
+pub async fn update_contact(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    target_id: i64,
+    input: &ContactInput,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let input = checked_contact(input, false)?;
+    let who = requester(db, contact_id, account_id).await?;
+    let txn = db.begin().await?;
+    let before = contact::Entity::find_by_id(target_id)
+        .filter(contact::COLUMN.account_id.eq(account_id))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Name, Expr::value(input.name.clone()))
+        .col_expr(contact::Column::Phone, Expr::value((!input.phone.is_empty()).then(|| input.phone.clone())))
+        .col_expr(contact::Column::Role, Expr::value(input.role))
+        .col_expr(contact::Column::Version, Expr::value(before.version + 1))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::COLUMN.id.eq(target_id))
+        .exec(&txn)
+        .await?;
+    let changes = [
+        ("name", before.name.clone(), input.name.clone()),
+        ("phone", before.phone.clone().unwrap_or_default(), input.phone.clone()),
+        ("role", before.role.as_str().to_owned(), input.role.as_str().to_owned()),
+    ];
+    for (field, old, new) in changes.iter().filter(|(_, o, n)| o != n) {
+        audit::append(
+            &txn,
+            contact_change(&who, "contact", target_id, field, Some(old.clone()), Some(new.clone())),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes a contact of the caller's account — not the billing contact and not oneself.
+///
+/// # Errors
+/// `Validation` (`contact`) for the billing contact or oneself; `NotFound` for another
+/// account's contact.
+pub async fn remove_contact(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    target_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let who = requester(db, contact_id, account_id).await?;
+    if target_id == contact_id {
+        return Err(AppError::validation("contact", "you cannot remove yourself; ask a colleague or us"));
+    }
+    let txn = db.begin().await?;
+    let before = contact::Entity::find_by_id(target_id)
+        .filter(contact::COLUMN.account_id.eq(account_id))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if before.is_primary_billing {
+        return Err(AppError::validation(
+            "contact",
+            "the billing contact cannot be removed; change the billing email first",
+        ));
+    }
+    contact::Entity::delete_by_id(target_id).exec(&txn).await?;
+    audit::append(
+        &txn,
+        contact_change(
+            &who,
+            "contact",
+            target_id,
+            "removed",
+            Some(format!("{} <{}>", before.name, before.email.clone().unwrap_or_default())),
+            None,
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
