@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts") view=pages::accounts::StaffAccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/campaigns") view=pages::campaigns::StaffCampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id") view=pages::accounts::StaffAccountPage ssr=SsrMode::Async />

@@ -341,23 +341,80 @@ async fn contacts_are_added_renamed_and_removed_within_the_account() {
         };
         let bad = profile::add_contact(db, pat.id, a.id, &input("Robin", "robin@"), now).await;
         assert!(matches!(&bad, Err(AppError::Validation { field, .. }) if field == "email"));
-        let dup = profile::add_contact(db, pat.id, a.id, &input("Pat again", "pat@acme.test"), now).await;
+        let dup =
+            profile::add_contact(db, pat.id, a.id, &input("Pat again", "pat@acme.test"), now).await;
         assert!(matches!(&dup, Err(AppError::Validation { field, .. }) if field == "email"));
-        let robin = profile::add_contact(db, pat.id, a.id, &input("Robin", "Robin@Acme.test"), now).await.expect("add");
-        let added = contact::Entity::find_by_id(robin).one(db).await.expect("read").expect("contact");
-        assert_eq!((added.email.as_deref(), added.email_status), (Some("robin@acme.test"), EmailStatus::Unverified), "{}", t.backend);
-
-        profile::update_contact(db, pat.id, a.id, robin, &ContactInput { phone: "+1 555 010 3000".into(), ..input("Robin Ross", "") }, now)
+        let robin = profile::add_contact(db, pat.id, a.id, &input("Robin", "Robin@Acme.test"), now)
             .await
-            .expect("update");
-        let renamed = contact::Entity::find_by_id(robin).one(db).await.expect("read").expect("contact");
-        assert_eq!((renamed.name.as_str(), renamed.phone.as_deref()), ("Robin Ross", Some("+1 555 010 3000")));
-        let foreign = profile::update_contact(db, pat.id, a.id, theirs.id, &input("Hacked", ""), now).await;
-        assert_eq!(foreign.err(), Some(AppError::NotFound), "another account's contact");
-        assert!(profile::remove_contact(db, pat.id, a.id, pat.id, now).await.is_err(), "not oneself");
-        assert!(profile::remove_contact(db, pat.id, a.id, theirs.id, now).await.is_err());
-        profile::remove_contact(db, pat.id, a.id, robin, now).await.expect("remove");
-        assert!(contact::Entity::find_by_id(robin).one(db).await.expect("read").is_none());
-        assert!(contact::Entity::find_by_id(theirs.id).one(db).await.expect("read").is_some());
+            .expect("add");
+        let added = contact::Entity::find_by_id(robin)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("contact");
+        assert_eq!(
+            (added.email.as_deref(), added.email_status),
+            (Some("robin@acme.test"), EmailStatus::Unverified),
+            "{}",
+            t.backend
+        );
+
+        profile::update_contact(
+            db,
+            pat.id,
+            a.id,
+            robin,
+            &ContactInput {
+                phone: "+1 555 010 3000".into(),
+                ..input("Robin Ross", "")
+            },
+            now,
+        )
+        .await
+        .expect("update");
+        let renamed = contact::Entity::find_by_id(robin)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("contact");
+        assert_eq!(
+            (renamed.name.as_str(), renamed.phone.as_deref()),
+            ("Robin Ross", Some("+1 555 010 3000"))
+        );
+        let foreign =
+            profile::update_contact(db, pat.id, a.id, theirs.id, &input("Hacked", ""), now).await;
+        assert_eq!(
+            foreign.err(),
+            Some(AppError::NotFound),
+            "another account's contact"
+        );
+        assert!(
+            profile::remove_contact(db, pat.id, a.id, pat.id, now)
+                .await
+                .is_err(),
+            "not oneself"
+        );
+        assert!(
+            profile::remove_contact(db, pat.id, a.id, theirs.id, now)
+                .await
+                .is_err()
+        );
+        profile::remove_contact(db, pat.id, a.id, robin, now)
+            .await
+            .expect("remove");
+        assert!(
+            contact::Entity::find_by_id(robin)
+                .one(db)
+                .await
+                .expect("read")
+                .is_none()
+        );
+        assert!(
+            contact::Entity::find_by_id(theirs.id)
+                .one(db)
+                .await
+                .expect("read")
+                .is_some()
+        );
     }
 }

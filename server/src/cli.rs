@@ -136,6 +136,9 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     app::services::letters::seed_letters(&db, clock.now())
         .await
         .map_err(|e| format!("seeding the letter templates failed: {e}"))?;
+    app::services::campaigns::seed_template(&db, clock.now())
+        .await
+        .map_err(|e| format!("seeding the campaign template failed: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
         Command::Migrate => {
@@ -344,6 +347,12 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         ..(*state.settings).clone()
     });
     crate::workers::spawn_promise_follow_up(
+        db.clone(),
+        clock.clone(),
+        config.public_url.clone(),
+        mailer.waker(),
+    );
+    crate::workers::spawn_campaign_follow_up(
         db.clone(),
         clock.clone(),
         config.public_url.clone(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::services::{promises, sessions};
+use app::services::{campaigns, promises, sessions};
 use app::state::Clock;
 use sea_orm::DatabaseConnection;
 use tokio::task::JoinHandle;
@@ -14,6 +14,8 @@ use crate::mailer::Mailer;
 const PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 /// How often open Promises to Pay are reminded and decided.
 const PROMISES_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How often onboarding campaigns are checked for follow-ups that are due.
+const CAMPAIGNS_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// Starts the workers; they stop when the process does.
 pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
@@ -83,6 +85,31 @@ pub fn spawn_promise_follow_up(
                     }
                 }
                 Err(err) => tracing::warn!(%err, "following up promises failed; will retry"),
+            }
+        }
+    })
+}
+
+/// Sends the onboarding campaigns' due follow-ups every [`CAMPAIGNS_EVERY`], in its own
+/// task; `wake` pokes mail delivery after reminders are queued.
+pub fn spawn_campaign_follow_up(
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    wake: Arc<tokio::sync::Notify>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CAMPAIGNS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match campaigns::follow_up(&db, &public_url, clock.now()).await {
+                Ok(0) => {}
+                Ok(sent) => {
+                    tracing::info!(sent, "sent campaign follow-ups");
+                    wake.notify_one();
+                }
+                Err(err) => tracing::warn!(%err, "campaign follow-ups failed; will retry"),
             }
         }
     })

@@ -35,6 +35,9 @@ pub async fn open_link(token: String) -> Result<(), AppError> {
                     return Err(err);
                 }
             };
+            if opened.purpose == crate::model::enums::LinkPurpose::Profile {
+                crate::services::campaigns::mark_opened(&state.db, opened.contact_id, now).await?;
+            }
             set_session_cookie(&state, &opened.secret, false);
             leptos_axum::redirect(landing(opened.purpose));
             Ok(())
@@ -93,6 +96,9 @@ pub async fn redeem_sign_in_code(email: String, code: String) -> Result<(), AppE
                 return Err(AppError::RateLimited);
             }
             let opened = magic_links::redeem_code(&state.db, &email, &code, now).await?;
+            if opened.purpose == crate::model::enums::LinkPurpose::Profile {
+                crate::services::campaigns::mark_opened(&state.db, opened.contact_id, now).await?;
+            }
             set_session_cookie(&state, &opened.secret, false);
             leptos_axum::redirect(landing(opened.purpose));
             Ok(())

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod campaigns;
 pub mod disputes;
 pub mod documents;
 pub mod letters;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod campaigns;
 pub mod disputes;
 pub mod documents;
 pub mod enums;

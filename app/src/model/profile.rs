@@ -184,7 +184,7 @@ pub fn check_routing(text: &str) -> Result<String, String> {
     let sum = 3 * (digits[0] + digits[3] + digits[6])
         + 7 * (digits[1] + digits[4] + digits[7])
         + (digits[2] + digits[5] + digits[8]);
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err("this routing number does not exist (check the digits)".to_owned());
     }
     Ok(text.trim().to_owned())

@@ -229,6 +229,7 @@ fn AccountView(detail: AccountDetail) -> impl IntoView {
                 <p class="muted">"Account " {detail.number.clone()}
                     {detail.tin_masked.clone().map(|t| format!(" · TIN {t}"))}</p>
             </div>
+            <a class="button" href=format!("/staff/accounts/{id}/history")>"Change history"</a>
             <a class="button" href="/staff/accounts">"All accounts"</a>
         </section>
         {(!gaps.is_empty()).then(|| view! {

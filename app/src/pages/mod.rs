@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod campaigns;
 pub mod documents;
 pub mod home;
 pub mod invoice;

@@ -329,7 +329,10 @@ fn ContactsPanel(contacts: Vec<ProfileContact>, refresh: RwSignal<u32>) -> impl 
             refresh.update(|n| *n += 1);
         }
     });
-    let remove_error = move || other_error(remove.value().get(), &[]).or_else(|| field_error(remove.value().get(), "contact"));
+    let remove_error = move || {
+        other_error(remove.value().get(), &[])
+            .or_else(|| field_error(remove.value().get(), "contact"))
+    };
     let update_error = move || {
         ["name", "phone", "role"]
             .iter()

@@ -69,6 +69,8 @@ pub fn StaffHomePage() -> impl IntoView {
                                 <li><a href="/staff/accounts">"Accounts"</a></li>
                                 <li><a href="/staff/disputes">"Disputes"</a></li>
                                 <li><a href="/staff/approvals">"Changes awaiting approval"</a></li>
+                                <li><a href="/staff/campaigns">"Profile update campaigns"</a></li>
+                                <li><a href="/supplier">"Our shared profile"</a></li>
                                 <li><a href="/staff/messages">"Customer messages"</a></li>
                                 <li><a href="/staff/letters">"Letters for accounts without email"</a></li>
                                 <li><a href="/staff/mail">"Undelivered mail"</a></li>

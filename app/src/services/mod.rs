@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod audit_history;
+pub mod campaigns;
 pub mod contacts;
 pub mod crypto;
 pub mod demo;

@@ -739,7 +739,10 @@ fn checked_contact(input: &ContactInput, with_email: bool) -> Result<ContactInpu
     let email = if with_email {
         let e = check(ContactField::Email, &input.email)?;
         if e.is_empty() {
-            return Err(AppError::validation("email", "enter an email address like name@example.com"));
+            return Err(AppError::validation(
+                "email",
+                "enter an email address like name@example.com",
+            ));
         }
         e
     } else {
@@ -773,7 +776,10 @@ pub async fn add_contact(
         .one(&txn)
         .await?;
     if taken.is_some() {
-        return Err(AppError::validation("email", "this address is already a contact of yours"));
+        return Err(AppError::validation(
+            "email",
+            "this address is already a contact of yours",
+        ));
     }
     let added = contact::ActiveModel {
         account_id: Set(account_id),
@@ -792,7 +798,14 @@ pub async fn add_contact(
     .await?;
     audit::append(
         &txn,
-        contact_change(&who, "contact", added.id, "added", None, Some(format!("{} <{}>", input.name, input.email))),
+        contact_change(
+            &who,
+            "contact",
+            added.id,
+            "added",
+            None,
+            Some(format!("{} <{}>", input.name, input.email)),
+        ),
         now,
     )
     .await?;
@@ -823,7 +836,10 @@ pub async fn update_contact(
         .ok_or(AppError::NotFound)?;
     contact::Entity::update_many()
         .col_expr(contact::Column::Name, Expr::value(input.name.clone()))
-        .col_expr(contact::Column::Phone, Expr::value((!input.phone.is_empty()).then(|| input.phone.clone())))
+        .col_expr(
+            contact::Column::Phone,
+            Expr::value((!input.phone.is_empty()).then(|| input.phone.clone())),
+        )
         .col_expr(contact::Column::Role, Expr::value(input.role))
         .col_expr(contact::Column::Version, Expr::value(before.version + 1))
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
@@ -832,13 +848,28 @@ pub async fn update_contact(
         .await?;
     let changes = [
         ("name", before.name.clone(), input.name.clone()),
-        ("phone", before.phone.clone().unwrap_or_default(), input.phone.clone()),
-        ("role", before.role.as_str().to_owned(), input.role.as_str().to_owned()),
+        (
+            "phone",
+            before.phone.clone().unwrap_or_default(),
+            input.phone.clone(),
+        ),
+        (
+            "role",
+            before.role.as_str().to_owned(),
+            input.role.as_str().to_owned(),
+        ),
     ];
     for (field, old, new) in changes.iter().filter(|(_, o, n)| o != n) {
         audit::append(
             &txn,
-            contact_change(&who, "contact", target_id, field, Some(old.clone()), Some(new.clone())),
+            contact_change(
+                &who,
+                "contact",
+                target_id,
+                field,
+                Some(old.clone()),
+                Some(new.clone()),
+            ),
             now,
         )
         .await?;
@@ -861,7 +892,10 @@ pub async fn remove_contact(
 ) -> Result<(), AppError> {
     let who = requester(db, contact_id, account_id).await?;
     if target_id == contact_id {
-        return Err(AppError::validation("contact", "you cannot remove yourself; ask a colleague or us"));
+        return Err(AppError::validation(
+            "contact",
+            "you cannot remove yourself; ask a colleague or us",
+        ));
     }
     let txn = db.begin().await?;
     let before = contact::Entity::find_by_id(target_id)
@@ -883,7 +917,11 @@ pub async fn remove_contact(
             "contact",
             target_id,
             "removed",
-            Some(format!("{} <{}>", before.name, before.email.clone().unwrap_or_default())),
+            Some(format!(
+                "{} <{}>",
+                before.name,
+                before.email.clone().unwrap_or_default()
+            )),
             None,
         ),
         now,
