@@ -418,3 +418,54 @@ async fn contacts_are_added_renamed_and_removed_within_the_account() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_supplied_w9_is_filed_as_a_customer_upload_and_shown_received() {
+    use app::services::files::{self, NewFile};
+    for t in databases("profile_supply").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let b = fixtures::customer(db, "C-2", "Bolt").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let file = |account_id| NewFile {
+            account_id: Some(account_id),
+            file_name: "w9.pdf".into(),
+            content_type: "application/pdf".into(),
+            size_bytes: 10,
+            sha256: "0".repeat(64),
+            storage_path: "uploads/x.pdf".into(),
+        };
+        let mine = files::record(db, file(a.id), fixtures::now())
+            .await
+            .expect("file");
+        let theirs = files::record(db, file(b.id), fixtures::now())
+            .await
+            .expect("file");
+        let before = profile::profile(db, a.id).await.expect("profile");
+        assert!(before.documents.iter().all(|d| d.latest.is_none()));
+        let foreign =
+            profile::supply_document(db, pat.id, a.id, "w9", theirs.id, fixtures::now()).await;
+        assert!(
+            matches!(&foreign, Err(AppError::Validation { field, .. }) if field == "file"),
+            "{foreign:?}"
+        );
+        let unknown =
+            profile::supply_document(db, pat.id, a.id, "passport", mine.id, fixtures::now()).await;
+        assert!(matches!(&unknown, Err(AppError::Validation { field, .. }) if field == "kind"));
+        profile::supply_document(db, pat.id, a.id, "w9", mine.id, fixtures::now())
+            .await
+            .expect("supply");
+        let after = profile::profile(db, a.id).await.expect("profile");
+        let w9 = after
+            .documents
+            .iter()
+            .find(|d| d.kind == "w9")
+            .expect("w9 row");
+        assert_eq!(
+            w9.latest.as_ref().map(|l| l.2),
+            Some(fixtures::now().date_naive()),
+            "{}",
+            t.backend
+        );
+    }
+}

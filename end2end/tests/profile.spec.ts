@@ -72,6 +72,12 @@ test("a contact changes the bank details through a profile link, confirms by cod
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
   await expect(page.getByTestId("bank-accounts")).toHaveText("none on file");
 
+  // The W-9 we ask for: uploaded from the profile, then shown as received.
+  const w9 = page.locator("[data-testid=supplied-documents] li[data-kind=w9]");
+  await expect(w9.getByTestId("supplied-status")).toHaveText("missing");
+  await page.getByLabel("Upload the W-9").setInputFiles({ name: "w9.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\n%%EOF\n") });
+  await expect(w9.getByTestId("supplied-status")).toHaveText(/^received \d{4}-\d{2}-\d{2}$/);
+
   await page.getByText("Change bank details").click();
   await page.getByLabel("Account holder").fill("Prairie Grain LLC");
   await page.getByLabel("Routing number").fill("021000022");

@@ -2,6 +2,7 @@
 //! decided from their content; and stored files served back to whoever may see them.
 
 use app::error::AppError;
+use app::model::enums::LinkPurpose;
 use app::services::documents::safe_file_name;
 use app::services::files::{self, NewFile, SNIFF_BYTES, sniff};
 use app::services::sessions::Caller;
@@ -32,8 +33,10 @@ pub async fn upload(
     Extension(caller): Extension<Caller>,
     mut multipart: Multipart,
 ) -> Response {
-    let Ok(account_id) = caller.portal_account() else {
-        return refuse(StatusCode::UNAUTHORIZED, "please sign in");
+    // A portal session, or a `profile` link's session (documents we ask for).
+    let account_id = match caller.contact() {
+        Ok((_, account_id, LinkPurpose::Portal | LinkPurpose::Profile, _)) => account_id,
+        _ => return refuse(StatusCode::UNAUTHORIZED, "please sign in"),
     };
     loop {
         let field = match multipart.next_field().await {

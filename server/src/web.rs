@@ -116,7 +116,20 @@ async fn resolve_caller(State(state): State<AppState>, mut req: Request, next: N
         None => Caller::Anonymous,
     };
     req.extensions_mut().insert(caller);
-    let mut res = next.run(req).await;
+    let meta = app::services::audit::RequestMeta {
+        request_id: hex::encode(rand::random::<[u8; 8]>()),
+        client_ip: req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string()),
+    };
+    let request_id = HeaderValue::from_str(&meta.request_id).ok();
+    let mut res = app::services::audit::REQUEST
+        .scope(meta, next.run(req))
+        .await;
+    if let Some(id) = request_id {
+        res.headers_mut().insert("x-request-id", id);
+    }
     // Pages depend on who asks: never let a shared cache keep them.
     if !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut()

@@ -90,3 +90,42 @@ async fn viewers_may_look_but_not_change_and_collectors_may() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_change_over_http_records_its_request_id() {
+    use app::entities::audit_event;
+    use sea_orm::{EntityTrait, QueryFilter};
+    for t in databases("http_accounts_request_id").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let router = router(db.clone());
+        let collector = staff_cookie(db, "collector@settle.test", StaffRole::Collector).await;
+        let body = format!(
+            "record=account&id={}&field=phone&value=%2B1+555+010+2000&version=1&original=",
+            a.id
+        );
+        let req = Request::post("/api/staff/field")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, &collector);
+        let res = router
+            .clone()
+            .oneshot(req.body(Body::from(body)).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let request_id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert!(request_id.is_some(), "every response names its request");
+        let event = audit_event::Entity::find()
+            .filter(audit_event::COLUMN.field.eq("phone"))
+            .one(db)
+            .await
+            .expect("read")
+            .expect("audited");
+        assert_eq!(event.request_id, request_id, "{}", t.backend);
+    }
+}

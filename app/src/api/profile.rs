@@ -298,3 +298,26 @@ pub async fn remove_profile_contact(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Files an uploaded file as a document the supplier asked for (`kind`: `w9`,
+/// `credit_application`, `exemption_certificate`).
+#[server(endpoint = "portal/profile/documents")]
+pub async fn supply_document(kind: String, file_id: i64) -> Result<i64, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let (contact_id, account_id) = profile_caller()?;
+            crate::services::profile::supply_document(
+                &state.db,
+                contact_id,
+                account_id,
+                &kind,
+                file_id,
+                state.clock.now(),
+            )
+            .await
+        }
+        .await,
+    )
+}

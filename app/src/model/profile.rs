@@ -249,6 +249,7 @@ pub struct Profile {
     pub verified_at: Option<DateTime<Utc>>,
     pub verified_by: Option<String>,
     pub changes: Vec<ChangeView>,
+    pub documents: Vec<SuppliedDocument>,
 }
 
 #[cfg(test)]
@@ -320,4 +321,20 @@ mod tests {
         };
         assert_eq!(check_address(&bad).map_err(|e| e.0), Err("postal_code"));
     }
+}
+
+/// Documents a customer is asked to supply, as (upload kind, label).
+pub const SUPPLIED_DOCUMENTS: [(&str, &str); 3] = [
+    ("w9", "W-9"),
+    ("credit_application", "Credit application"),
+    ("exemption_certificate", "Sales tax exemption certificate"),
+];
+
+/// One document to supply and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppliedDocument {
+    pub kind: String,
+    pub label: String,
+    /// `None` while missing; otherwise the latest upload's document id, file name and date.
+    pub latest: Option<(i64, String, chrono::NaiveDate)>,
 }

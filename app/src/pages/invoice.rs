@@ -119,7 +119,7 @@ fn focus(id: String) {
 
 /// Uploads one file to `/portal/uploads`.
 #[cfg(feature = "hydrate")]
-async fn upload(file: web_sys::File) -> Result<DraftFile, String> {
+pub(crate) async fn upload(file: web_sys::File) -> Result<DraftFile, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let failed = |_| "the upload failed; check your connection and try again".to_owned();
@@ -672,11 +672,13 @@ fn DisputeThread(d: DisputeView, refresh: RwSignal<u32>) -> impl IntoView {
     let message = ServerAction::<AddDisputeMessage>::new();
     let withdraw = ServerAction::<WithdrawDispute>::new();
     let body = RwSignal::new(String::new());
+    let attached = RwSignal::new(Vec::<DraftFile>::new());
     Effect::new(move |_| {
         if matches!(message.value().get(), Some(Ok(_)))
             || matches!(withdraw.value().get(), Some(Ok(_)))
         {
             body.set(String::new());
+            attached.set(Vec::new());
             refresh.update(|n| *n += 1);
         }
     });
@@ -722,12 +724,19 @@ fn DisputeThread(d: DisputeView, refresh: RwSignal<u32>) -> impl IntoView {
             {open.then(|| view! {
                 <form class="stack" on:submit=move |ev| {
                     ev.prevent_default();
-                    message.dispatch(AddDisputeMessage { id, body: body.get_untracked(), file_id: None });
+                    // One message carries the text and the first file; each further file its own.
+                    let files = attached.get_untracked();
+                    let mut ids = files.iter().map(|f| Some(f.id));
+                    message.dispatch(AddDisputeMessage { id, body: body.get_untracked(), file_id: ids.next().flatten() });
+                    for file_id in ids {
+                        message.dispatch(AddDisputeMessage { id, body: String::new(), file_id });
+                    }
                 }>
                     <label for=format!("dispute-{id}-message")>"Add a message"</label>
                     <textarea id=format!("dispute-{id}-message") rows="2"
                         prop:value=move || body.get()
                         on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                    <Attachments files=attached />
                     <div class="actions">
                         <button class="button" type="submit" disabled=move || message.pending().get()>"Send"</button>
                         <button class="button" type="button" data-testid="withdraw"

@@ -7,11 +7,14 @@ use leptos_meta::Title;
 
 use crate::api::profile::{
     AddProfileContact, ConfirmChange, DecideChange, RemoveProfileContact, RequestSensitiveChange,
-    UpdateCompany, UpdateProfileContact, VerifyProfile, get_profile, list_approvals,
+    SupplyDocument, UpdateCompany, UpdateProfileContact, VerifyProfile, get_profile,
+    list_approvals,
 };
 use crate::error::AppError;
 use crate::model::enums::{AddressKind, ChangeStatus};
-use crate::model::profile::{ChangeView, Profile, ProfileContact, check_routing, check_tin};
+use crate::model::profile::{
+    ChangeView, Profile, ProfileContact, SuppliedDocument, check_routing, check_tin,
+};
 
 fn field_error(
     value: Option<Result<impl Clone + 'static, AppError>>,
@@ -153,6 +156,13 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
             <SensitiveForm kind="remit_to" title="Change the remit-to address" refresh
                 fields=vec![("line1", "Street"), ("line2", "Suite (optional)"), ("city", "City"), ("region", "State"), ("postal_code", "ZIP code")] />
             <SensitiveForm kind="billing_email" title="Change the billing email" refresh fields=vec![("email", "New billing email")] />
+        </section>
+
+        <section class="panel" aria-labelledby="documents-title">
+            <h2 id="documents-title">"Documents we ask for"</h2>
+            <ul class="links" data-testid="supplied-documents">
+                {p.documents.clone().into_iter().map(|d| view! { <SupplyRow d refresh /> }).collect_view()}
+            </ul>
         </section>
 
         <section class="panel" aria-labelledby="changes-title">
@@ -405,5 +415,71 @@ fn ContactsPanel(contacts: Vec<ProfileContact>, refresh: RwSignal<u32>) -> impl 
                 </ActionForm>
             </details>
         </section>
+    }
+}
+
+/// One requested document: its status and a control to upload it.
+#[component]
+fn SupplyRow(d: SuppliedDocument, refresh: RwSignal<u32>) -> impl IntoView {
+    let supply = ServerAction::<SupplyDocument>::new();
+    let error = RwSignal::new(None::<String>);
+    let uploading = RwSignal::new(false);
+    Effect::new(move |_| match supply.value().get() {
+        Some(Ok(_)) => refresh.update(|n| *n += 1),
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    let kind = d.kind.clone();
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let Some(file) = input.files().and_then(|list| list.get(0)) else {
+                return;
+            };
+            input.set_value("");
+            uploading.set(true);
+            error.set(None);
+            let kind = kind.clone();
+            leptos::task::spawn_local(async move {
+                match crate::pages::invoice::upload(file).await {
+                    Ok(saved) => {
+                        supply.dispatch(SupplyDocument {
+                            kind,
+                            file_id: saved.id,
+                        });
+                    }
+                    Err(message) => error.set(Some(message)),
+                }
+                uploading.set(false);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, &kind, uploading, error);
+    };
+    let status = match &d.latest {
+        None => "missing".to_owned(),
+        Some((_, _, on)) => format!("received {on}"),
+    };
+    view! {
+        <li data-kind=d.kind.clone()>
+            <strong>{d.label.clone()}</strong> " — " <span data-testid="supplied-status">{status}</span>
+            " "
+            <label class="button">
+                {if d.latest.is_some() { "Upload a newer one" } else { "Upload" }}
+                <input type="file" class="visually-hidden" accept="application/pdf,image/*"
+                    aria-label=format!("Upload the {}", d.label) on:change=on_change />
+            </label>
+            <Show when=move || uploading.get() || supply.pending().get()>
+                <span class="muted" role="status">"Uploading…"</span>
+            </Show>
+            <span class="field-error" role="alert">{move || error.get()}</span>
+        </li>
     }
 }

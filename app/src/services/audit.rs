@@ -15,6 +15,19 @@ use crate::model::enums::{ActorKind, Channel};
 /// The hash the first event chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The HTTP request a change happens in, recorded with its audit events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub client_ip: Option<String>,
+}
+
+tokio::task_local! {
+    /// Set by the server's middleware around each request, so every event appended while
+    /// handling it names the request and the client without each caller passing them.
+    pub static REQUEST: RequestMeta;
+}
+
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
@@ -52,6 +65,7 @@ pub async fn append(
         .one(db)
         .await?
         .map_or_else(|| GENESIS.to_owned(), |e| e.hash);
+    let meta = REQUEST.try_with(Clone::clone).ok();
     let mut event = audit_event::Model {
         id: 0,
         // PostgreSQL keeps microseconds: hash what will be read back.
@@ -65,8 +79,8 @@ pub async fn append(
         field: change.field.map(str::to_owned),
         old_value: change.old_value,
         new_value: change.new_value,
-        request_id: None,
-        client_ip: None,
+        request_id: meta.as_ref().map(|m| m.request_id.clone()),
+        client_ip: meta.and_then(|m| m.client_ip),
         prev_hash,
         hash: String::new(),
     };

@@ -97,7 +97,29 @@ pub async fn profile(db: &impl ConnectionTrait, account_id: i64) -> Result<Profi
         .order_by_desc(profile_change::COLUMN.id)
         .all(db)
         .await?;
+    let uploads = crate::entities::document::Entity::find()
+        .filter(crate::entities::document::COLUMN.account_id.eq(account_id))
+        .filter(
+            crate::entities::document::COLUMN
+                .kind
+                .eq(crate::model::enums::DocumentKind::CustomerUpload),
+        )
+        .order_by_desc(crate::entities::document::COLUMN.id)
+        .all(db)
+        .await?;
+    let documents = crate::model::profile::SUPPLIED_DOCUMENTS
+        .iter()
+        .map(|(kind, label)| crate::model::profile::SuppliedDocument {
+            kind: (*kind).to_owned(),
+            label: (*label).to_owned(),
+            latest: uploads
+                .iter()
+                .find(|d| d.upload_kind.as_deref() == Some(*kind))
+                .map(|d| (d.id, d.number.clone(), d.issue_date)),
+        })
+        .collect();
     Ok(Profile {
+        documents,
         legal_name: a.legal_name,
         display_name: a.display_name.clone(),
         website: a.website.unwrap_or_default(),
@@ -929,4 +951,80 @@ pub async fn remove_contact(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Files an uploaded file (`file_id`, the account's own) as the document of `kind` (a key of
+/// `model::profile::SUPPLIED_DOCUMENTS`): a customer-upload document staff see in the
+/// account's documents. Returns its id.
+///
+/// # Errors
+/// `Validation` (`kind`, `file`) for an unknown kind or a file that is not the account's.
+pub async fn supply_document(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    kind: &str,
+    file_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    use crate::entities::{document, stored_file};
+    use crate::model::enums::{DocumentKind, DocumentStatus};
+    let (kind, label) = crate::model::profile::SUPPLIED_DOCUMENTS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .ok_or_else(|| {
+            AppError::validation(
+                "kind",
+                "choose W-9, credit application or exemption certificate",
+            )
+        })?;
+    let who = requester(db, contact_id, account_id).await?;
+    let file = stored_file::Entity::find_by_id(file_id)
+        .filter(stored_file::COLUMN.account_id.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::validation("file", "upload the file first"))?;
+    let txn = db.begin().await?;
+    let doc = document::ActiveModel {
+        account_id: Set(account_id),
+        kind: Set(DocumentKind::CustomerUpload),
+        number: Set(format!(
+            "{}-{}-{}",
+            kind.to_uppercase(),
+            now.format("%Y%m%d"),
+            file.id
+        )),
+        external_id: Set(None),
+        po_number: Set(None),
+        issue_date: Set(now.date_naive()),
+        due_date: Set(None),
+        currency: Set("USD".to_owned()),
+        total_minor: Set(0),
+        tax_minor: Set(0),
+        open_minor: Set(0),
+        disputed_minor: Set(0),
+        status: Set(DocumentStatus::Open),
+        file_id: Set(Some(file.id)),
+        upload_kind: Set(Some((*kind).to_owned())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        contact_change(
+            &who,
+            "document",
+            doc.id,
+            "supplied",
+            None,
+            Some(format!("{label}: {}", file.file_name)),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc.id)
 }
