@@ -92,6 +92,12 @@ async fn seed(conn: &DatabaseConnection) {
     crate::services::letters::seed_letters(conn, chrono::Utc::now())
         .await
         .expect("seed letters");
+    crate::services::campaigns::seed_template(conn, chrono::Utc::now())
+        .await
+        .expect("seed campaign template");
+    crate::services::supplier_profile::seed_template(conn, chrono::Utc::now())
+        .await
+        .expect("seed supplier profile template");
 }
 
 /// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.

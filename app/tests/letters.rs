@@ -8,7 +8,9 @@ use app::model::enums::*;
 use app::services::{demo, letters};
 use app::testing::fixtures;
 use chrono::Duration;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter,
+};
 
 const REGISTRATION_URL: &str = "https://billing.example.com/register";
 
@@ -93,6 +95,16 @@ async fn contact_with(db: &impl ConnectionTrait, account_id: i64, email: Option<
 async fn letters_seed_the_four_templates_once() {
     for test_db in app::testing::databases("letters_seed").await {
         let (db, backend) = (&test_db.conn, test_db.backend);
+        // Test databases come seeded like a started server: start from none.
+        app::entities::template::Entity::delete_many()
+            .filter(
+                app::entities::template::COLUMN
+                    .channel
+                    .eq(app::model::enums::TemplateChannel::Letter),
+            )
+            .exec(db)
+            .await
+            .expect("empty the letters");
 
         let first = letters::seed_letters(db, fixtures::now())
             .await

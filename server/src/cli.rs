@@ -139,6 +139,9 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     app::services::campaigns::seed_template(&db, clock.now())
         .await
         .map_err(|e| format!("seeding the campaign template failed: {e}"))?;
+    app::services::supplier_profile::seed_template(&db, clock.now())
+        .await
+        .map_err(|e| format!("seeding the supplier profile template failed: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
         Command::Migrate => {
