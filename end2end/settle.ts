@@ -31,6 +31,8 @@ export function serverEnv(): Record<string, string> {
     LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
     LEPTOS_SITE_ROOT: path.join(ROOT, "target", "site"),
     SETTLE_PUBLIC_URL: BASE_URL,
+    // Reminders only when a test runs `settle remind --now`, so every journey starts from the demo as loaded.
+    SETTLE_REMIND_EVERY_MINUTES: "0",
     SETTLE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
     E2E_MAIL_DIR: MAIL_DIR,
     E2E_SMTP_PORT: String(SMTP_PORT),

@@ -86,6 +86,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts") view=pages::accounts::StaffAccountsPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/campaigns") view=pages::campaigns::StaffCampaignsPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/campaigns/:id") view=pages::campaigns::StaffCampaignPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/rules") view=pages::reminders::StaffRulesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/inbox") view=pages::inbox::StaffInboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id/activity") view=pages::inbox::AccountActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id") view=pages::accounts::StaffAccountPage ssr=SsrMode::Async />

@@ -98,6 +98,9 @@ async fn seed(conn: &DatabaseConnection) {
     crate::services::supplier_profile::seed_template(conn, chrono::Utc::now())
         .await
         .expect("seed supplier profile template");
+    crate::services::reminders::seed_default_rule(conn, chrono::Utc::now())
+        .await
+        .expect("seed reminder rule");
 }
 
 /// Recreates `settle_t_{name}` on the server `TEST_DATABASE_URL` names and returns its URL.

@@ -510,3 +510,57 @@ fn follow_up_days_are_read_from_text() {
     assert!(parse_follow_ups("7, 3").is_err());
     assert!(parse_follow_ups("3, 95").is_err());
 }
+
+#[tokio::test]
+async fn the_campaign_page_lists_its_accounts_by_name_and_filters_by_progress() {
+    for test_db in app::testing::databases("campaigns_detail").await {
+        let db = &test_db.conn;
+        let backend = test_db.backend;
+        let staff_id = staff(db).await;
+        let zed = fixtures::customer(db, "C-1", "Zed Supply").await;
+        fixtures::contact(db, zed.id, "Zoe", "zoe@zed.test").await;
+        let acme = fixtures::customer(db, "C-2", "Acme").await;
+        let pat = fixtures::contact(db, acme.id, "Pat", "pat@acme.test").await;
+        let other = fixtures::customer(db, "C-3", "Not In It").await;
+        fixtures::contact(db, other.id, "Ned", "ned@other.test").await;
+        let view = campaigns::launch(
+            db,
+            PUBLIC_URL,
+            staff_id,
+            "Two of three",
+            None,
+            Some(&[zed.id, acme.id]),
+            &DEFAULT_FOLLOW_UPS,
+            now(),
+        )
+        .await
+        .expect("launch");
+        campaigns::mark_opened(db, pat.id, day(1))
+            .await
+            .expect("open");
+
+        let all = campaigns::detail(db, view.id, None).await.expect("detail");
+        assert_eq!(all.matching, 2, "{backend}");
+        let names: Vec<&str> = all.targets.iter().map(|t| t.company.as_str()).collect();
+        assert_eq!(names, ["Acme", "Zed Supply"], "{backend}: by company name");
+        assert_eq!(all.targets[0].contact, "Pat <pat@acme.test>");
+        assert_eq!(all.targets[0].status, TargetStatus::Opened);
+        assert!(all.targets[1].last_sent_at.is_some(), "{backend}");
+
+        let opened = campaigns::detail(db, view.id, Some(TargetStatus::Opened))
+            .await
+            .expect("detail");
+        assert_eq!(opened.matching, 1, "{backend}");
+        assert_eq!(opened.targets.len(), 1);
+        assert_eq!(opened.targets[0].account_id, acme.id);
+        let completed = campaigns::detail(db, view.id, Some(TargetStatus::Completed))
+            .await
+            .expect("detail");
+        assert!(completed.targets.is_empty(), "{backend}");
+        assert_eq!(
+            campaigns::detail(db, view.id + 1000, None).await,
+            Err(AppError::NotFound),
+            "{backend}"
+        );
+    }
+}

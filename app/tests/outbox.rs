@@ -386,7 +386,12 @@ async fn a_bounce_marks_the_contact_and_opens_one_task() {
 async fn defaults_are_seeded_once_and_edits_survive() {
     for test_db in app::testing::databases("outbox_seed").await {
         let db = &test_db.conn;
-        // The test databases may come seeded already: start from an empty table.
+        // The test databases may come seeded already: start from an empty table (and no
+        // reminder steps pointing at its rows).
+        app::entities::reminder_step::Entity::delete_many()
+            .exec(db)
+            .await
+            .expect("empty the reminder steps");
         template::Entity::delete_many()
             .exec(db)
             .await

@@ -281,6 +281,78 @@ async fn a_rejected_tin_change_needs_a_reason_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn making_a_colleague_the_billing_contact_moves_the_role_after_approval() {
+    for t in databases("profile_billing_colleague").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let now = fixtures::now();
+        let lee = profile::add_contact(
+            db,
+            pat.id,
+            a.id,
+            &profile::ContactInput {
+                name: "Lee AP".into(),
+                email: "lee@acme.test".into(),
+                phone: String::new(),
+                role: ContactRole::Ap,
+            },
+            now,
+        )
+        .await
+        .expect("add");
+        let id = profile::request_change(
+            db,
+            &KEY,
+            PUBLIC_URL,
+            pat.id,
+            a.id,
+            &SensitiveChange::BillingEmail("lee@acme.test".into()),
+            now,
+        )
+        .await
+        .expect("request");
+        let code = code_in(&last_mail(db, profile::CODE_TEMPLATE).await.body_text);
+        profile::confirm(db, PUBLIC_URL, pat.id, id, &code, now)
+            .await
+            .expect("confirm");
+        let billing = |db| async move {
+            app::entities::contact::Entity::find()
+                .filter(app::entities::contact::COLUMN.account_id.eq(a.id))
+                .filter(app::entities::contact::COLUMN.is_primary_billing.eq(true))
+                .all(db)
+                .await
+                .expect("read")
+        };
+        let before = billing(db).await;
+        assert_eq!(before.len(), 1);
+        assert_eq!(
+            before[0].id, pat.id,
+            "{}: nothing moves before approval",
+            t.backend
+        );
+        let rita = reviewer(db).await;
+        profile::decide(db, &KEY, PUBLIC_URL, rita, id, true, "", now)
+            .await
+            .expect("approve");
+        let after = billing(db).await;
+        assert_eq!(after.len(), 1, "{}: one billing contact", t.backend);
+        assert_eq!(after[0].id, lee, "{}", t.backend);
+        let pat_now = app::entities::contact::Entity::find_by_id(pat.id)
+            .one(db)
+            .await
+            .expect("read")
+            .expect("pat");
+        assert_eq!(
+            pat_now.email.as_deref(),
+            Some("pat@acme.test"),
+            "{}: the old billing contact keeps their own address",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_code_expires_after_ten_minutes() {
     for t in databases("profile_expiry").await {
         let db = &t.conn;
@@ -466,6 +538,62 @@ async fn a_supplied_w9_is_filed_as_a_customer_upload_and_shown_received() {
             Some(fixtures::now().date_naive()),
             "{}",
             t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_mailing_address_is_checked_saved_at_once_and_audited() {
+    use app::model::profile::AddressInput;
+    for t in databases("profile_mailing").await {
+        let db = &t.conn;
+        let a = fixtures::customer(db, "C-1", "Acme").await;
+        let pat = fixtures::contact(db, a.id, "Pat", "pat@acme.test").await;
+        let now = fixtures::now();
+        let mut input = AddressInput {
+            line1: "1 Main St".into(),
+            line2: String::new(),
+            city: "Eugene".into(),
+            region: "OR".into(),
+            postal_code: "974".into(),
+            country: String::new(),
+        };
+        let bad = profile::update_mailing_address(db, pat.id, a.id, &input, now).await;
+        assert!(
+            matches!(&bad, Err(AppError::Validation { field, .. }) if field == "postal_code"),
+            "{}: {bad:?}",
+            t.backend
+        );
+        input.postal_code = "97401".into();
+        profile::update_mailing_address(db, pat.id, a.id, &input, now)
+            .await
+            .expect("first address");
+        input.line1 = "2 Oak Ave".into();
+        profile::update_mailing_address(db, pat.id, a.id, &input, now)
+            .await
+            .expect("changed address");
+        let shown = profile::profile(db, a.id).await.expect("profile");
+        let mailing: Vec<_> = shown
+            .addresses
+            .iter()
+            .filter(|ad| ad.kind == AddressKind::Mailing)
+            .collect();
+        assert_eq!(mailing.len(), 1, "{}: one mailing address", t.backend);
+        assert_eq!(mailing[0].text, "2 Oak Ave, Eugene, OR 97401, US");
+        let events = audit_event::Entity::find()
+            .filter(audit_event::COLUMN.field.eq("mailing"))
+            .order_by_asc(audit_event::COLUMN.id)
+            .all(db)
+            .await
+            .expect("audit");
+        assert_eq!(events.len(), 2, "{}", t.backend);
+        assert_eq!(
+            events[1].old_value.as_deref(),
+            Some("1 Main St, Eugene, OR 97401, US")
+        );
+        assert_eq!(
+            events[1].new_value.as_deref(),
+            Some("2 Oak Ave, Eugene, OR 97401, US")
         );
     }
 }

@@ -361,3 +361,42 @@ async fn supplier_profile_share_refuses_bad_requests_and_writes_nothing() {
         assert!(share_events(db).await.is_empty(), "{}", t.backend);
     }
 }
+
+#[tokio::test]
+async fn the_share_picker_finds_contacts_by_name_email_or_company() {
+    for t in app::testing::databases("supplier_share_picker").await {
+        let db = &t.conn;
+        let acme = app::testing::fixtures::customer(db, "C-1", "Acme Hardware").await;
+        let pat = app::testing::fixtures::contact(db, acme.id, "Pat Doe", "pat@acme.test").await;
+        let beta = app::testing::fixtures::customer(db, "C-2", "Beta 100% Foods").await;
+        let bo = app::testing::fixtures::contact(db, beta.id, "Bo Lin", "bo@beta.test").await;
+        let find = |q: &'static str| async move {
+            app::services::supplier_profile::find_contacts(db, q, 20)
+                .await
+                .expect("find")
+                .into_iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(find("acme").await, [pat.id], "{}: by company", t.backend);
+        assert_eq!(
+            find("BO@").await,
+            [bo.id],
+            "{}: by email, any case",
+            t.backend
+        );
+        assert_eq!(find("pat d").await, [pat.id], "{}: by name", t.backend);
+        assert_eq!(find("100%").await, [bo.id], "{}: % is literal", t.backend);
+        assert_eq!(find("1%0").await, Vec::<i64>::new(), "{}", t.backend);
+        assert!(
+            find("  ").await.is_empty(),
+            "{}: blank finds nobody",
+            t.backend
+        );
+        let one = app::services::supplier_profile::find_contacts(db, "Pat", 20)
+            .await
+            .expect("find");
+        assert_eq!(one[0].company, "Acme Hardware");
+        assert_eq!(one[0].email, "pat@acme.test");
+    }
+}

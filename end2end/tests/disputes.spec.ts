@@ -14,7 +14,7 @@ async function openInvoice(page: Page) {
   await page.goto(`/portal/documents?q=${INVOICE}`);
   await page.getByRole("link", { name: INVOICE, exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: `Invoice ${INVOICE}` })).toBeVisible();
-  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1, { timeout: 45_000 });
 }
 
 const row = (page: Page, n: number) => page.locator(`tr[data-testid=line][data-line="${n}"]`);
@@ -65,6 +65,7 @@ test("selecting a line and typing an amount on a 200-line invoice paints quickly
 });
 
 test("a customer disputes three lines, attaches proof, submits, pays the rest, and staff credit one line", async ({ page, browser }) => {
+  test.setTimeout(150_000);
   const mailsBefore = mailTo(CUSTOMER).length;
   await signIn(page, CUSTOMER);
   await openInvoice(page);
@@ -162,7 +163,7 @@ test("a customer disputes three lines, attaches proof, submits, pays the rest, a
   await expect(staff.getByText("partially credited").or(staff.getByText("partially_credited")).first()).toBeVisible();
 
   // The customer sees the outcome and the lower balance.
-  await page.reload();
+  await openInvoice(page);
   await expect(page.getByTestId("dispute").first().getByTestId("dispute-status")).toHaveText("partly credited");
   await expect(page.getByTestId("invoice-open")).toHaveText(dollars(round2(disputed - line1)));
   await expect(page.getByTestId("invoice-disputed")).toHaveText("$0.00");

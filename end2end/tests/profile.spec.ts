@@ -112,3 +112,52 @@ test("a contact changes the bank details through a profile link, confirms by cod
   await expect(page.getByTestId("bank-accounts")).toHaveText("Prairie Grain LLC ••••6789");
   await expect(page.getByTestId("changes")).toContainText("approved");
 });
+
+test("a contact makes a colleague the billing contact: code, staff approval, then the role moves", async ({ page, browser }) => {
+  const contact = "ap@lakeside-hotels.test";
+  await page.goto(freshLink(contact, "profile"));
+  await page.getByRole("button", { name: "Continue to your account" }).click();
+  await expect(page).toHaveURL(/\/portal\/profile$/);
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+
+  await page.getByText("Add a contact").click();
+  await page.getByLabel("Name", { exact: true }).last().fill("Lee Park");
+  await page.locator("#new-contact-email").fill("lee@lakeside-hotels.test");
+  await page.getByRole("button", { name: "Add the contact" }).click();
+  const contacts = page.getByTestId("profile-contacts");
+  await expect(contacts.getByRole("row").filter({ hasText: "Lee Park" })).toBeVisible();
+
+  await contacts.getByRole("button", { name: "Make Lee Park the billing contact" }).click();
+  const email = page.getByLabel("New billing email");
+  await expect(email).toHaveValue("lee@lakeside-hotels.test");
+  await expect(email).toBeFocused();
+  const before = mailTo(contact).length;
+  await page.locator("details.sensitive[open]").filter({ has: email }).getByRole("button", { name: "Continue" }).click();
+  await expect.poll(() => mailTo(contact).slice(before).filter((m) => m.subject.startsWith("Your code:")).length, { timeout: 20_000 }).toBeGreaterThan(0);
+  const code = mailTo(contact).slice(before).find((m) => m.subject.startsWith("Your code:"))!.subject.replace(/\D/g, "");
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Confirm the change" }).click();
+  await expect(page.getByTestId("changes")).toContainText("awaiting review");
+
+  const staff = await (await browser.newContext()).newPage();
+  await staffSignIn(staff, "e2e-billing-approver@settle.test");
+  await staff.goto("/staff/approvals");
+  await expect(staff.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await staff.getByTestId("approval").filter({ hasText: "Lakeside Hotels" }).getByRole("button", { name: "Approve" }).click();
+  await expect(staff.getByTestId("approval").filter({ hasText: "Lakeside Hotels" })).toHaveCount(0);
+
+  await page.reload();
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await expect(contacts.getByRole("row").filter({ hasText: "Lee Park" })).toContainText("(billing)");
+  await expect(contacts.getByRole("row").filter({ hasText: contact })).not.toContainText("(billing)");
+
+  // The mailing address is not sensitive: checked, then saved at once.
+  await page.getByText("Change the mailing address").click();
+  await page.getByLabel("Street").first().fill("400 Shore Drive");
+  await page.locator("#mailing-postal_code").fill("123");
+  await page.getByRole("button", { name: "Save the address" }).click();
+  await expect(page.getByText("a US ZIP code is 5 digits, or ZIP+4")).toBeVisible();
+  await page.locator("#mailing-postal_code").fill("96740");
+  await page.getByRole("button", { name: "Save the address" }).click();
+  await expect(page.getByTestId("mailing-address")).toContainText("400 Shore Drive");
+});

@@ -41,6 +41,15 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run the reminder rules for today and print what they did (or, dry, would do).
+    Remind {
+        /// Only report what would be sent; write nothing.
+        #[arg(long, conflicts_with = "now", required_unless_present = "now")]
+        dry_run: bool,
+        /// Run now: record the touches, queue the emails and open the tasks.
+        #[arg(long)]
+        now: bool,
+    },
     /// Make a magic link for a contact and print it.
     Link {
         /// The contact's email address.
@@ -142,6 +151,9 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
     app::services::supplier_profile::seed_template(&db, clock.now())
         .await
         .map_err(|e| format!("seeding the supplier profile template failed: {e}"))?;
+    app::services::reminders::seed_default_rule(&db, clock.now())
+        .await
+        .map_err(|e| format!("seeding the default reminder rule failed: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(db, config, clock).await,
         Command::Migrate => {
@@ -196,6 +208,16 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
                 )),
             }
         }
+        Command::Remind { dry_run, now: _ } => {
+            let report = if dry_run {
+                app::services::reminders::dry_run_all(&db, clock.now()).await
+            } else {
+                app::services::reminders::run(&db, &config.public_url, clock.now()).await
+            }
+            .map_err(|e| format!("running the reminder rules failed: {e}"))?;
+            print_reminders(&report);
+            Ok(())
+        }
         Command::Link {
             email,
             purpose,
@@ -212,6 +234,51 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             .await?;
             println!("{link}");
             Ok(())
+        }
+    }
+}
+
+fn print_reminders(r: &app::model::reminders::DryRunReport) {
+    let verb = if r.dry_run { "would be" } else { "were" };
+    println!(
+        "Reminders for {}{}: {} rule(s), {} open invoice(s) examined.",
+        r.day,
+        if r.dry_run {
+            " (dry run, nothing written)"
+        } else {
+            ""
+        },
+        r.rules,
+        r.invoices_examined
+    );
+    println!(
+        "Touched invoices {verb}: {} emailed, {} called ({} of them because no contact could be emailed), {} by letter.",
+        r.emailed_invoices, r.called_invoices, r.email_became_call, r.lettered_invoices
+    );
+    println!(
+        "Emails {verb} queued: {} to {} account(s); tasks {verb} opened: {}.",
+        r.emails, r.accounts_emailed, r.tasks
+    );
+    println!(
+        "Earlier steps marked passed: {}; invoices already reminded for their latest step: {}.",
+        r.steps_passed, r.already_touched
+    );
+    for (reason, n) in &r.skipped {
+        println!("Skipped, {}: {n}", reason.label());
+    }
+    if r.dry_run && !r.sample.is_empty() {
+        println!("Sample:");
+        for s in &r.sample {
+            println!(
+                "  {} {}  {}  step {} ({}): {}  {}",
+                s.account_number,
+                s.account_name,
+                s.invoice_number,
+                s.step,
+                s.when,
+                s.action,
+                app::model::portal::format_money(s.amount_minor, &s.currency)
+            );
         }
     }
 }
@@ -361,6 +428,17 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         config.public_url.clone(),
         mailer.waker(),
     );
+    if config.remind_every_minutes > 0 {
+        crate::workers::spawn_reminders(
+            db.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+            mailer.waker(),
+            std::time::Duration::from_secs(config.remind_every_minutes * 60),
+        );
+    } else {
+        tracing::info!("reminder rules run only on demand (settle remind --now)");
+    }
     crate::workers::spawn(db, clock, mailer);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)

@@ -23,6 +23,8 @@ pub struct Config {
     pub pay: PayConfig,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// How often `settle serve` runs the reminder rules; 0: only on demand (`settle remind`).
+    pub remind_every_minutes: u64,
 }
 
 /// Which payment provider Easy Pay uses.
@@ -164,6 +166,21 @@ impl Config {
                     )
                 })?,
         };
+        let remind_every_minutes = match get("SETTLE_REMIND_EVERY_MINUTES") {
+            None => 60,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 1440)
+                .ok_or_else(|| {
+                    bad(
+                        "SETTLE_REMIND_EVERY_MINUTES",
+                        format!(
+                            "`{text}` is not a number of minutes from 0 (only on demand) to 1440"
+                        ),
+                    )
+                })?,
+        };
         let pay = match get("SETTLE_PAY_PROVIDER").as_deref() {
             None | Some("sandbox") => PayConfig::Sandbox,
             Some("stripe") => {
@@ -217,6 +234,7 @@ impl Config {
             mail_poll_secs,
             pay,
             max_upload_bytes,
+            remind_every_minutes,
         })
     }
 
@@ -337,6 +355,7 @@ mod tests {
             ("SETTLE_MAIL_POLL_SECS", "soon"),
             ("SETTLE_PAY_PROVIDER", "paypal"),
             ("SETTLE_MAX_UPLOAD_MB", "0"),
+            ("SETTLE_REMIND_EVERY_MINUTES", "1441"),
         ] {
             // Later entries win, so the bad value replaces the valid key where they collide.
             let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);

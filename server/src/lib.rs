@@ -1,6 +1,8 @@
 //! The `settle` server: configuration, the HTTP router and its middleware, and the
 //! command-line entry points.
 
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod config;
 pub mod downloads;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::services::{campaigns, promises, sessions};
+use app::services::{campaigns, promises, reminders, sessions};
 use app::state::Clock;
 use sea_orm::DatabaseConnection;
 use tokio::task::JoinHandle;
@@ -110,6 +110,42 @@ pub fn spawn_campaign_follow_up(
                     wake.notify_one();
                 }
                 Err(err) => tracing::warn!(%err, "campaign follow-ups failed; will retry"),
+            }
+        }
+    })
+}
+
+/// Runs the reminder rules every `every` (first at start-up), in its own task; `wake` pokes
+/// mail delivery after reminders are queued. Each (invoice, step) fires once however often
+/// this runs and however many processes run it.
+pub fn spawn_reminders(
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    wake: Arc<tokio::sync::Notify>,
+    every: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match reminders::run(&db, &public_url, clock.now()).await {
+                Ok(report) if report.touched() == 0 && report.steps_passed == 0 => {}
+                Ok(report) => {
+                    tracing::info!(
+                        day = %report.day,
+                        examined = report.invoices_examined,
+                        emails = report.emails,
+                        tasks = report.tasks,
+                        passed = report.steps_passed,
+                        "ran the reminder rules"
+                    );
+                    if report.emails > 0 {
+                        wake.notify_one();
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "running the reminder rules failed; will retry"),
             }
         }
     })

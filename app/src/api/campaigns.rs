@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::campaigns::CampaignView;
+use crate::model::campaigns::{CampaignDetail, CampaignView};
 
 /// Every campaign with its counts (any staff user may look).
 #[server(endpoint = "staff/campaigns")]
@@ -35,6 +35,29 @@ pub async fn get_campaign(id: i64) -> Result<CampaignView, AppError> {
     )
 }
 
+/// One campaign with the accounts it reached; `status` (a `TargetStatus` key, or empty)
+/// narrows the list (any staff user may look).
+#[server(endpoint = "staff/campaigns/detail")]
+pub async fn get_campaign_detail(id: i64, status: String) -> Result<CampaignDetail, AppError> {
+    use super::ctx;
+    use crate::model::enums::{StaffRole, TargetStatus};
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            ctx::caller().staff(StaffRole::Viewer)?;
+            let status = match status.trim() {
+                "" => None,
+                key => Some(
+                    TargetStatus::parse(key)
+                        .ok_or_else(|| AppError::validation("status", "unknown status"))?,
+                ),
+            };
+            crate::services::campaigns::detail(&state.db, id, status).await
+        }
+        .await,
+    )
+}
+
 /// Launches a profile update campaign over the customer accounts with `gap` (a key of
 /// `model::accounts::GAPS`, empty for every customer) and sends the first emails;
 /// `follow_ups` are days like "3, 7, 14" (collectors and admins).
@@ -42,6 +65,7 @@ pub async fn get_campaign(id: i64) -> Result<CampaignView, AppError> {
 pub async fn launch_campaign(
     name: String,
     gap: String,
+    search: String,
     follow_ups: String,
 ) -> Result<CampaignView, AppError> {
     use super::ctx;
@@ -54,13 +78,30 @@ pub async fn launch_campaign(
             let days =
                 parse_follow_ups(&follow_ups).map_err(|m| AppError::validation("follow_ups", m))?;
             let gap = Some(gap.trim()).filter(|g| !g.is_empty());
+            let chosen = if search.trim().is_empty() {
+                None
+            } else {
+                let ids = crate::services::accounts::ids_matching(
+                    &state.db,
+                    &search,
+                    crate::services::campaigns::MAX_TARGETS,
+                )
+                .await?;
+                if ids.is_empty() {
+                    return Err(AppError::validation(
+                        "search",
+                        "no account has that name or number",
+                    ));
+                }
+                Some(ids)
+            };
             let view = crate::services::campaigns::launch(
                 &state.db,
                 &state.settings.public_url,
                 staff_id,
                 &name,
                 gap,
-                None,
+                chosen.as_deref(),
                 &days,
                 state.clock.now(),
             )

@@ -67,6 +67,44 @@ pub async fn update_company(
     )
 }
 
+/// Saves the company's mailing address.
+#[server(endpoint = "portal/profile/mailing")]
+pub async fn update_mailing_address(
+    line1: String,
+    line2: String,
+    city: String,
+    region: String,
+    postal_code: String,
+) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::model::profile::AddressInput;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let (contact_id, account_id) = profile_caller()?;
+            crate::services::profile::update_mailing_address(
+                &state.db,
+                contact_id,
+                account_id,
+                &AddressInput {
+                    line1,
+                    line2,
+                    city,
+                    region,
+                    postal_code,
+                    country: String::new(),
+                },
+                state.clock.now(),
+            )
+            .await?;
+            crate::services::campaigns::mark_completed(&state.db, account_id, state.clock.now())
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Confirms that the profile is current.
 #[server(endpoint = "portal/profile/verify")]
 pub async fn verify_profile() -> Result<(), AppError> {

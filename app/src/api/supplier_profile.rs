@@ -12,6 +12,15 @@ pub struct ArContact {
     pub email: String,
 }
 
+/// A customer contact the share form can pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactChoice {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub company: String,
+}
+
 /// The supplier's public profile: where to send payments and whom to ask about invoices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupplierCard {
@@ -74,6 +83,22 @@ pub async fn share_supplier_profile(contact_ids: Vec<i64>) -> Result<usize, AppE
             .await?;
             state.mail_wake.notify_one();
             Ok(sent)
+        }
+        .await,
+    )
+}
+
+/// Customer contacts with an email address whose name, address or company contains `q`
+/// (at most 20; collectors and admins).
+#[server(endpoint = "staff/supplier/contacts")]
+pub async fn find_share_contacts(q: String) -> Result<Vec<ContactChoice>, AppError> {
+    use super::ctx;
+    use crate::model::enums::StaffRole;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            ctx::caller().staff(StaffRole::Collector)?;
+            crate::services::supplier_profile::find_contacts(&state.db, &q, 20).await
         }
         .await,
     )

@@ -1,4 +1,5 @@
 //! Pieces of UI shared by several pages.
 
 pub mod aging_chart;
+pub mod focus;
 pub mod layout;

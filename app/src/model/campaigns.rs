@@ -73,3 +73,29 @@ pub fn check_follow_ups(days: &[i64]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// One account a campaign reached, as the campaign page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignTarget {
+    pub account_id: i64,
+    pub account_number: String,
+    pub company: String,
+    /// "Name <address>", or empty when the contact was removed since.
+    pub contact: String,
+    pub status: super::enums::TargetStatus,
+    pub follow_ups: i32,
+    /// "YYYY-MM-DD HH:MM UTC" of the latest email, if one went out.
+    pub last_sent_at: Option<String>,
+}
+
+/// A campaign with (a page of) the accounts it reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDetail {
+    pub campaign: CampaignView,
+    pub targets: Vec<CampaignTarget>,
+    /// Targets with the chosen status (all of them when none was chosen).
+    pub matching: u64,
+}
+
+/// The most targets one campaign page lists.
+pub const TARGETS_SHOWN: u64 = 200;

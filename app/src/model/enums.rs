@@ -22,6 +22,11 @@ macro_rules! vocabulary {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
+
+            /// The value stored or serialized as `text`, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -120,6 +125,7 @@ vocabulary!(TaskKind {
     Bounce => "bounce",
     WrongPerson => "wrong_person",
     BrokenPromise => "broken_promise",
+    Letter => "letter",
 });
 vocabulary!(TaskStatus { Open => "open", InProgress => "in_progress", Done => "done", Skipped => "skipped" });
 vocabulary!(StepTrigger { InvoiceAge => "invoice_age", DaysPastDue => "days_past_due" });

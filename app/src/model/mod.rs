@@ -3,13 +3,16 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod dashboard;
 pub mod disputes;
 pub mod documents;
 pub mod enums;
+pub mod inbox;
 pub mod messages;
 pub mod payments;
 pub mod portal;
 pub mod profile;
 pub mod promises;
 pub mod registration;
+pub mod reminders;
 pub mod staff;

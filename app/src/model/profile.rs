@@ -219,6 +219,8 @@ pub struct ProfileContact {
 pub struct ProfileAddress {
     pub kind: AddressKind,
     pub text: String,
+    /// The same address by field, to edit it.
+    pub fields: AddressInput,
 }
 
 /// A sensitive change as its requester and staff see it (masked).

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::accounts::{SaveField, get_account, list_accounts};
+use crate::components::focus::focus_later;
 use crate::error::AppError;
 use crate::model::accounts::{
     AccountDetail, AccountField, AccountRow, ContactField, ContactRow, GAPS, Saved,
@@ -230,6 +231,7 @@ fn AccountView(detail: AccountDetail) -> impl IntoView {
                     {detail.tin_masked.clone().map(|t| format!(" · TIN {t}"))}</p>
             </div>
             <a class="button" href=format!("/staff/accounts/{id}/history")>"Change history"</a>
+            <a class="button" href=format!("/staff/accounts/{id}/activity")>"Activity"</a>
             <a class="button" href="/staff/accounts">"All accounts"</a>
         </section>
         {(!gaps.is_empty()).then(|| view! {
@@ -307,22 +309,6 @@ fn contact_row(c: ContactRow, can_edit: bool) -> impl IntoView {
             <td data-label="Email status">{c.email_status.as_str().replace('_', " ")}{c.is_primary_billing.then_some(" · primary billing")}</td>
         </tr>
     }
-}
-
-/// Moves keyboard focus to the element with `id` after this render.
-fn focus(id: String) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .get_element_by_id(&id)
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
 }
 
 /// One field edited in place: click (or Enter) to edit, Enter or leaving the field saves,
@@ -427,7 +413,7 @@ fn InlineField(
             error.set(None);
             stale.set(None);
             editing.set(true);
-            focus(input_id.clone());
+            focus_later(input_id.clone());
         }
     };
     let use_theirs = move |_| {

@@ -5,13 +5,15 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::campaigns::{LaunchCampaign, list_campaigns};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::campaigns::{LaunchCampaign, get_campaign_detail, list_campaigns};
 use crate::error::AppError;
 use crate::model::accounts::GAPS;
-use crate::model::campaigns::CampaignView;
-use crate::model::enums::CampaignStatus;
+use crate::model::campaigns::{CampaignDetail, CampaignTarget, CampaignView};
+use crate::model::enums::{CampaignStatus, TargetStatus};
 
-const FIELDS: [&str; 4] = ["name", "gap", "accounts", "follow_ups"];
+const FIELDS: [&str; 5] = ["name", "gap", "search", "accounts", "follow_ups"];
 
 fn field_error(value: Option<Result<CampaignView, AppError>>, fields: &[&str]) -> Option<String> {
     match value {
@@ -69,7 +71,10 @@ pub fn StaffCampaignsPage() -> impl IntoView {
                     {GAPS.iter().map(|(key, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
                     <option value="">"Every customer"</option>
                 </select>
-                <p class="field-error" role="alert" id="campaign-gap-error">{move || field_error(launch.value().get(), &["gap", "accounts"])}</p>
+                <p class="field-error" role="alert" id="campaign-gap-error">{move || field_error(launch.value().get(), &["gap"])}</p>
+                <label for="campaign-search">"Only accounts whose name or number contains (optional)"</label>
+                <input id="campaign-search" name="search" maxlength="100" aria-describedby="campaign-search-error" />
+                <p class="field-error" role="alert" id="campaign-search-error">{move || field_error(launch.value().get(), &["search", "accounts"])}</p>
                 <label for="campaign-follow-ups">"Follow-up days"</label>
                 <input id="campaign-follow-ups" name="follow_ups" value="3, 7, 14" inputmode="numeric" aria-describedby="campaign-follow-ups-hint campaign-follow-ups-error" />
                 <p class="muted small" id="campaign-follow-ups-hint">"Days after the first email, separated by commas. Leave empty for no reminders."</p>
@@ -117,7 +122,7 @@ fn CampaignTable(rows: Vec<CampaignView>) -> impl IntoView {
                         let label = format!("{} of {} completed", c.completed, c.targets);
                         view! {
                             <tr data-testid=format!("campaign-{}", c.id)>
-                                <td data-label="Name">{c.name}<br /><span class="muted small">{c.created_at}</span></td>
+                                <td data-label="Name"><a href=format!("/staff/campaigns/{}", c.id)>{c.name}</a><br /><span class="muted small">{c.created_at}</span></td>
                                 <td data-label="Status">{status_text(c.status)}</td>
                                 <td data-label="Targets" class="num">{c.targets}</td>
                                 <td data-label="Sent" class="num">{c.sent}</td>
@@ -129,6 +134,150 @@ fn CampaignTable(rows: Vec<CampaignView>) -> impl IntoView {
                                 </td>
                             </tr>
                         }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn target_status_text(status: TargetStatus) -> &'static str {
+    match status {
+        TargetStatus::Pending => "Not sent yet",
+        TargetStatus::Sent => "Emailed",
+        TargetStatus::Opened => "Opened the link",
+        TargetStatus::Completed => "Completed",
+        TargetStatus::Bounced => "Bounced",
+    }
+}
+
+const TARGET_FILTERS: [(&str, &str); 6] = [
+    ("", "Every account"),
+    ("sent", "Emailed, not opened"),
+    ("opened", "Opened, not completed"),
+    ("completed", "Completed"),
+    ("bounced", "Bounced"),
+    ("pending", "Not sent yet"),
+];
+
+/// `/staff/campaigns/:id`: the funnel and every account the campaign reached, filterable by
+/// how far each got (the filter is a plain GET form, so it works without JavaScript).
+#[component]
+pub fn StaffCampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or_default()
+    };
+    let status = move || query.read().get("status").unwrap_or_default();
+    let detail = Resource::new(
+        move || (id(), status()),
+        |(id, status)| get_campaign_detail(id, status),
+    );
+    view! {
+        <Title text="Campaign" />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => Either::Left(view! { <CampaignDetailView d status=status() /> }),
+                    Err(AppError::NotFound) => Either::Right(view! {
+                        <div class="notice" role="alert">
+                            <p>"There is no such campaign."</p>
+                            <p><a href="/staff/campaigns">"Every campaign"</a></p>
+                        </div>
+                    }.into_any()),
+                    Err(err) => Either::Right(view! { <StaffError err /> }.into_any()),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CampaignDetailView(d: CampaignDetail, status: String) -> impl IntoView {
+    let c = d.campaign;
+    let of_targets = |n: u64| {
+        let label = format!("{n} of {}", c.targets);
+        view! { <progress max=c.targets.max(1).to_string() value=n.to_string() aria-label=label.clone() title=label></progress> }
+    };
+    let schedule = if c.follow_up_days.is_empty() {
+        "no follow-ups".to_owned()
+    } else {
+        let days: Vec<String> = c.follow_up_days.iter().map(ToString::to_string).collect();
+        format!("follow-ups on days {}", days.join(", "))
+    };
+    let shown = d.targets.len();
+    let matching = d.matching;
+    view! {
+        <section class="account-head">
+            <div>
+                <h1 data-testid="campaign-name">{c.name.clone()}</h1>
+                <p class="muted">{status_text(c.status)} " · started " {c.created_at.clone()} " · " {schedule}
+                    {(c.skipped > 0).then(|| format!(" · {} accounts left out (no email address)", c.skipped))}</p>
+            </div>
+            <a class="button" href="/staff/campaigns">"Every campaign"</a>
+        </section>
+        <section class="panel" aria-labelledby="funnel-title">
+            <h2 id="funnel-title">"How far they got"</h2>
+            <dl class="fields funnel" data-testid="campaign-funnel">
+                <div><dt>"Accounts"</dt><dd data-testid="funnel-targets">{c.targets}</dd></div>
+                <div><dt>"Emailed"</dt><dd><span data-testid="funnel-sent">{c.sent}</span> " " {of_targets(c.sent)}</dd></div>
+                <div><dt>"Opened the link"</dt><dd><span data-testid="funnel-opened">{c.opened}</span> " " {of_targets(c.opened)}</dd></div>
+                <div><dt>"Completed"</dt><dd><span data-testid="funnel-completed">{c.completed}</span> " " {of_targets(c.completed)}</dd></div>
+                <div><dt>"Bounced"</dt><dd><span data-testid="funnel-bounced">{c.bounced}</span> " " {of_targets(c.bounced)}</dd></div>
+                <div><dt>"Follow-ups sent"</dt><dd data-testid="funnel-follow-ups">{c.follow_ups_sent}</dd></div>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="targets-title">
+            <h2 id="targets-title">"Accounts"</h2>
+            <form class="filters" method="get" role="search" aria-label="Filter accounts">
+                <label for="target-status">"Show"</label>
+                <select id="target-status" name="status">
+                    {TARGET_FILTERS.iter().map(|(key, label)| view! {
+                        <option value=*key selected=*key == status>{*label}</option>
+                    }).collect_view()}
+                </select>
+                <button class="button" type="submit">"Filter"</button>
+            </form>
+            {if d.targets.is_empty() {
+                Either::Left(view! { <p class="empty" data-testid="no-targets">"No account matches."</p> })
+            } else {
+                Either::Right(view! { <TargetTable rows=d.targets /> })
+            }}
+            {(u64::try_from(shown).unwrap_or(u64::MAX) < matching).then(|| view! {
+                <p class="muted small">{format!("Showing the first {shown} of {matching}.")}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn TargetTable(rows: Vec<CampaignTarget>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table data-testid="campaign-targets">
+                <thead>
+                    <tr>
+                        <th scope="col">"Account"</th>
+                        <th scope="col">"Contact"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Follow-ups"</th>
+                        <th scope="col">"Last email"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|t| view! {
+                        <tr data-testid=format!("target-{}", t.account_number)>
+                            <td data-label="Account"><a href=format!("/staff/accounts/{}", t.account_id)>{t.company}</a><br /><span class="muted small">{t.account_number.clone()}</span></td>
+                            <td data-label="Contact">{t.contact}</td>
+                            <td data-label="Status">{target_status_text(t.status)}</td>
+                            <td data-label="Follow-ups" class="num">{t.follow_ups}</td>
+                            <td data-label="Last email">{t.last_sent_at.unwrap_or_else(|| "—".to_owned())}</td>
+                        </tr>
                     }).collect_view()}
                 </tbody>
             </table>

@@ -15,6 +15,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::disputes::{
     AddDisputeMessage, PayUndisputed, SubmitDispute, WithdrawDispute, get_invoice,
 };
+use crate::components::focus::focus_later;
 use crate::error::AppError;
 use crate::model::disputes::{
     Annotation, DisputeView, Draft, DraftFile, InvoiceLine, InvoicePage as Page, REASONS,
@@ -99,22 +100,6 @@ fn save_draft(invoice_id: i64, draft: &Draft) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (invoice_id, draft);
-}
-
-/// Moves keyboard focus to the element with `id`, after the current render.
-fn focus(id: String) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .get_element_by_id(&id)
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
 }
 
 /// Uploads one file to `/portal/uploads`.
@@ -352,7 +337,7 @@ fn InvoiceView(page: Page, refresh: RwSignal<u32>) -> impl IntoView {
                             if state.on.get_untracked()
                                 && let Some(first) = state.lines.with_value(|ls| ls.iter().find(|l| l.locked_by_dispute.is_none()).map(|l| l.id))
                             {
-                                focus(format!("line-{first}"));
+                                focus_later(format!("line-{first}"));
                             }
                         }>
                         {move || if state.on.get() { "Stop disputing" } else { "Dispute lines" }}
@@ -462,7 +447,7 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
                     state.toggle(id);
                 }
                 state.editor.set(Some(id));
-                focus(format!("reason-{id}"));
+                focus_later(format!("reason-{id}"));
             }
             "Escape" => state.editor.set(None),
             _ => {}
@@ -519,7 +504,7 @@ fn LineEditor(line: InvoiceLine, state: Annotating) -> impl IntoView {
     let reason = move || reason_memo.get();
     let close = move || {
         state.editor.set(None);
-        focus(format!("line-{id}"));
+        focus_later(format!("line-{id}"));
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Keys typed here belong to the fields, not to the line's row.

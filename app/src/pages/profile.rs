@@ -7,13 +7,14 @@ use leptos_meta::Title;
 
 use crate::api::profile::{
     AddProfileContact, ConfirmChange, DecideChange, RemoveProfileContact, RequestSensitiveChange,
-    SupplyDocument, UpdateCompany, UpdateProfileContact, VerifyProfile, get_profile,
-    list_approvals,
+    SupplyDocument, UpdateCompany, UpdateMailingAddress, UpdateProfileContact, VerifyProfile,
+    get_profile, list_approvals,
 };
+use crate::components::focus::focus_later;
 use crate::error::AppError;
 use crate::model::enums::{AddressKind, ChangeStatus};
 use crate::model::profile::{
-    ChangeView, Profile, ProfileContact, SuppliedDocument, check_routing, check_tin,
+    AddressInput, ChangeView, Profile, ProfileContact, SuppliedDocument, check_routing, check_tin,
 };
 
 fn field_error(
@@ -102,11 +103,19 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
         .iter()
         .find(|a| matches!(a.kind, AddressKind::Mailing | AddressKind::Billing))
         .map(|a| a.text.clone());
+    let mailing_fields = p
+        .addresses
+        .iter()
+        .find(|a| a.kind == AddressKind::Mailing)
+        .map(|a| a.fields.clone())
+        .unwrap_or_default();
     let billing_email = p
         .contacts
         .iter()
         .find(|c| c.is_primary_billing)
         .map(|c| c.email.clone());
+    // "Make billing contact" on a contact's row fills in and opens the billing email change.
+    let billing_pick = RwSignal::new(None::<String>);
     view! {
         <section class="account-head">
             <div>
@@ -136,10 +145,11 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
                     <p class="ok" role="status">"Saved."</p>
                 </Show>
             </ActionForm>
-            <p class="muted">"Mailing address: " {mailing.unwrap_or_else(|| "none on file".to_owned())}</p>
+            <p class="muted" data-testid="mailing-address">"Mailing address: " {mailing.unwrap_or_else(|| "none on file".to_owned())}</p>
+            <MailingForm current=mailing_fields refresh />
         </section>
 
-        <ContactsPanel contacts=p.contacts.clone() refresh />
+        <ContactsPanel contacts=p.contacts.clone() refresh billing_pick />
 
         <section class="panel" aria-labelledby="sensitive-title">
             <h2 id="sensitive-title">"Payment and tax details"</h2>
@@ -150,12 +160,12 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
                 <div><dt>"TIN"</dt><dd data-testid="tin">{p.tin_masked.clone().unwrap_or_else(|| "none on file".to_owned())}</dd></div>
                 <div><dt>"Billing email"</dt><dd>{billing_email.unwrap_or_default()}</dd></div>
             </dl>
-            <SensitiveForm kind="bank_account" title="Change bank details" refresh
+            <SensitiveForm kind="bank_account" title="Change bank details" refresh preset=None
                 fields=vec![("holder", "Account holder"), ("routing", "Routing number"), ("account", "Account number")] />
-            <SensitiveForm kind="tin" title="Change the TIN" refresh fields=vec![("tin", "EIN or SSN")] />
-            <SensitiveForm kind="remit_to" title="Change the remit-to address" refresh
+            <SensitiveForm kind="tin" title="Change the TIN" refresh preset=None fields=vec![("tin", "EIN or SSN")] />
+            <SensitiveForm kind="remit_to" title="Change the remit-to address" refresh preset=None
                 fields=vec![("line1", "Street"), ("line2", "Suite (optional)"), ("city", "City"), ("region", "State"), ("postal_code", "ZIP code")] />
-            <SensitiveForm kind="billing_email" title="Change the billing email" refresh fields=vec![("email", "New billing email")] />
+            <SensitiveForm kind="billing_email" title="Change the billing email" refresh preset=Some(billing_pick) fields=vec![("email", "New billing email")] />
         </section>
 
         <section class="panel" aria-labelledby="documents-title">
@@ -183,14 +193,53 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-/// One sensitive change: its fields, then the code step.
+/// The mailing address: not sensitive, saved at once.
+#[component]
+fn MailingForm(current: AddressInput, refresh: RwSignal<u32>) -> impl IntoView {
+    let save = ServerAction::<UpdateMailingAddress>::new();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let fields = [
+        ("line1", "Street", current.line1),
+        ("line2", "Suite (optional)", current.line2),
+        ("city", "City", current.city),
+        ("region", "State", current.region),
+        ("postal_code", "ZIP code", current.postal_code),
+    ];
+    let names = ["line1", "line2", "city", "region", "postal_code"];
+    view! {
+        <details class="sensitive">
+            <summary>"Change the mailing address"</summary>
+            <ActionForm action=save attr:class="stack">
+                {fields.into_iter().map(|(name, label, value)| {
+                    let id = format!("mailing-{name}");
+                    view! {
+                        <label for=id.clone()>{label}</label>
+                        <input id=id name=name value=value autocomplete="off" />
+                        <p class="field-error" role="alert">{move || field_error(save.value().get(), name)}</p>
+                    }
+                }).collect_view()}
+                <p class="field-error" role="alert">{move || other_error(save.value().get(), &names)}</p>
+                <button class="button" type="submit" disabled=move || save.pending().get()>"Save the address"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// One sensitive change: its fields, then the code step. `preset`, when set, opens the form
+/// with its first field filled in.
 #[component]
 fn SensitiveForm(
     kind: &'static str,
     title: &'static str,
     fields: Vec<(&'static str, &'static str)>,
     refresh: RwSignal<u32>,
+    preset: Option<RwSignal<Option<String>>>,
 ) -> impl IntoView {
+    let preset_value = move || preset.and_then(|p| p.get());
     let request = ServerAction::<RequestSensitiveChange>::new();
     let confirm = ServerAction::<ConfirmChange>::new();
     let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
@@ -215,7 +264,7 @@ fn SensitiveForm(
     };
     let change_id = move || request.value().get().and_then(Result::ok);
     view! {
-        <details class="sensitive">
+        <details class="sensitive" prop:open=move || preset_value().is_some()>
             <summary>{title}</summary>
             <Show
                 when=move || change_id().is_some()
@@ -224,11 +273,12 @@ fn SensitiveForm(
                     view! {
                         <ActionForm action=request attr:class="stack">
                             <input type="hidden" name="kind" value=kind />
-                            {fields.into_iter().map(|(name, label)| {
+                            {fields.into_iter().enumerate().map(|(i, (name, label))| {
                                 let id = format!("{kind}-{name}");
+                                let preset_here = move || if i == 0 { preset_value() } else { None };
                                 view! {
                                     <label for=id.clone()>{label}</label>
-                                    <input id=id name=name autocomplete="off"
+                                    <input id=id name=name autocomplete="off" prop:value=move || preset_here().unwrap_or_default()
                                         on:input=move |ev| { let v = event_target_value(&ev); typed.update(|t| { t.insert(name, v); }); } />
                                     <p class="field-error" role="alert">{move || live_error(name).or_else(|| field_error(request.value().get(), name))}</p>
                                 }
@@ -327,7 +377,11 @@ fn role_options(current: &'static str) -> impl IntoView {
 
 /// The account's contacts: add, rename, change phone or role, remove.
 #[component]
-fn ContactsPanel(contacts: Vec<ProfileContact>, refresh: RwSignal<u32>) -> impl IntoView {
+fn ContactsPanel(
+    contacts: Vec<ProfileContact>,
+    refresh: RwSignal<u32>,
+    billing_pick: RwSignal<Option<String>>,
+) -> impl IntoView {
     let add = ServerAction::<AddProfileContact>::new();
     let update = ServerAction::<UpdateProfileContact>::new();
     let remove = ServerAction::<RemoveProfileContact>::new();
@@ -379,6 +433,17 @@ fn ContactsPanel(contacts: Vec<ProfileContact>, refresh: RwSignal<u32>) -> impl 
                                                 <button class="button" type="submit">"Save"</button>
                                             </ActionForm>
                                         </details>
+                                        {(!c.is_primary_billing && !c.email.is_empty()).then(|| {
+                                            let email = c.email.clone();
+                                            let label = format!("Make {} the billing contact", c.name);
+                                            let pick = move |_| {
+                                                billing_pick.set(Some(email.clone()));
+                                                focus_later("billing_email-email".to_owned());
+                                            };
+                                            view! {
+                                                <button class="link" type="button" aria-label=label on:click=pick>"Make billing contact"</button>
+                                            }
+                                        })}
                                         {(!c.is_primary_billing).then(|| view! {
                                             <ActionForm action=remove attr:class="inline">
                                                 <input type="hidden" name="id" value=id.to_string() />

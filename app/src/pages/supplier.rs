@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::staff::get_staff_me;
-use crate::api::supplier_profile::{ShareSupplierProfile, SupplierCard, get_supplier_card};
+use crate::api::supplier_profile::{
+    ContactChoice, ShareSupplierProfile, SupplierCard, find_share_contacts, get_supplier_card,
+};
+use crate::components::focus::focus_later;
 use crate::error::AppError;
 use crate::model::enums::StaffRole;
 
@@ -108,48 +111,40 @@ fn CardView(card: SupplierCard) -> impl IntoView {
     }
 }
 
-/// Contact ids as typed: numbers separated by commas (spaces allowed).
-fn parse_ids(text: &str) -> Result<Vec<i64>, String> {
-    let mut ids = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<i64>() {
-            Ok(id) if id > 0 => ids.push(id),
-            _ => {
-                return Err(format!(
-                    "“{part}” is not a contact id: use numbers like 12, 15"
-                ));
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        Err("enter at least one contact id".to_owned())
-    } else if ids.len() > MAX_CONTACTS {
-        Err(format!(
-            "share with at most {MAX_CONTACTS} contacts at a time"
-        ))
-    } else {
-        Ok(ids)
-    }
-}
-
 #[component]
 fn ShareForm() -> impl IntoView {
     let share = ServerAction::<ShareSupplierProfile>::new();
-    let text = RwSignal::new(String::new());
+    let query = RwSignal::new(String::new());
+    let chosen = RwSignal::new(Vec::<ContactChoice>::new());
     let tried = RwSignal::new(false);
+    // Asked once at least two characters are typed; stale answers are dropped by the
+    // resource itself.
+    let found = LocalResource::new(move || {
+        let q = query.get();
+        async move {
+            if q.trim().chars().count() < 2 {
+                Ok(Vec::new())
+            } else {
+                find_share_contacts(q).await
+            }
+        }
+    });
     Effect::new(move |_| {
         if matches!(share.value().get(), Some(Ok(_))) {
-            text.set(String::new());
+            chosen.set(Vec::new());
+            query.set(String::new());
             tried.set(false);
         }
     });
     let field_error = move || {
-        if tried.get()
-            && let Err(message) = text.with(|t| parse_ids(t))
-        {
-            return Some(message);
+        let count = chosen.with(Vec::len);
+        if tried.get() && count == 0 {
+            return Some("pick at least one contact".to_owned());
+        }
+        if count > MAX_CONTACTS {
+            return Some(format!(
+                "share with at most {MAX_CONTACTS} contacts at a time"
+            ));
         }
         match share.value().get() {
             Some(Err(AppError::Validation { field, message })) if field == "contacts" => {
@@ -173,33 +168,88 @@ fn ShareForm() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         tried.set(true);
-        if share.pending().get_untracked() {
+        if share.pending().get_untracked() || field_error().is_some() {
             return;
         }
-        if let Ok(contact_ids) = text.with_untracked(|t| parse_ids(t)) {
-            share.dispatch(ShareSupplierProfile { contact_ids });
+        let contact_ids = chosen.with_untracked(|c| c.iter().map(|c| c.id).collect());
+        share.dispatch(ShareSupplierProfile { contact_ids });
+    };
+    let pick = move |c: ContactChoice| {
+        chosen.update(|list| {
+            if !list.iter().any(|x| x.id == c.id) {
+                list.push(c);
+            }
+        });
+        focus_later("share-search".to_owned());
+    };
+    let results = move || {
+        let found = found.get().and_then(Result::ok).unwrap_or_default();
+        let typed = query.with(|q| q.trim().chars().count() >= 2);
+        if !typed {
+            return Either::Left(None);
         }
+        if found.is_empty() {
+            return Either::Left(Some(
+                view! { <p class="muted" data-testid="no-contacts-found">"No contact matches."</p> },
+            ));
+        }
+        Either::Right(view! {
+            <ul class="links" data-testid="contact-results">
+                {found.into_iter().map(|c| {
+                    let label = format!("Add {} <{}>, {}", c.name, c.email, c.company);
+                    let text = format!("{} <{}> — {}", c.name, c.email, c.company);
+                    let already = chosen.with_untracked(|l| l.iter().any(|x| x.id == c.id));
+                    view! {
+                        <li>
+                            <button class="link" type="button" aria-label=label disabled=already
+                                on:click=move |_| pick(c.clone())>{text}</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
     };
     view! {
         <section class="panel" aria-labelledby="share-title">
             <h2 id="share-title">"Email this profile to contacts"</h2>
             <p class="muted" id="share-note">
-                "Each contact with an email address gets the details above with links to this page and the vCard; "
-                "contacts without one are skipped. Up to " {MAX_CONTACTS} " contacts at a time."
+                "Each contact you pick gets the details above with links to this page and the vCard. Up to "
+                {MAX_CONTACTS} " contacts at a time."
             </p>
             <form class="stack" novalidate=true on:submit=on_submit>
-                <label for="share-contacts">"Contact ids (comma separated)"</label>
+                <label for="share-search">"Find contacts by name, email or company"</label>
                 <input
-                    id="share-contacts"
-                    name="contact_ids"
-                    inputmode="numeric"
+                    id="share-search"
+                    type="search"
                     autocomplete="off"
-                    placeholder="12, 15, 31"
                     aria-describedby="share-note share-contacts-error"
-                    aria-invalid=move || if field_error().is_some() { "true" } else { "false" }
-                    prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    aria-controls="share-results"
+                    prop:value=move || query.get()
+                    on:input=move |ev| query.set(event_target_value(&ev))
                 />
+                <div id="share-results" aria-live="polite">{results}</div>
+                <h3 class="small">"Sending to"</h3>
+                {move || {
+                    let list = chosen.get();
+                    if list.is_empty() {
+                        Either::Left(view! { <p class="muted" data-testid="no-contacts-chosen">"Nobody yet."</p> })
+                    } else {
+                        Either::Right(view! {
+                            <ul class="links" data-testid="chosen-contacts">
+                                {list.into_iter().map(|c| {
+                                    let id = c.id;
+                                    let label = format!("Remove {}", c.name);
+                                    view! {
+                                        <li>{format!("{} <{}> — {}", c.name, c.email, c.company)} " "
+                                            <button class="link" type="button" aria-label=label
+                                                on:click=move |_| chosen.update(|l| l.retain(|x| x.id != id))>"Remove"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })
+                    }
+                }}
                 <p id="share-contacts-error" class="field-error" role="alert">{field_error}</p>
                 <button class="button primary" type="submit" disabled=move || share.pending().get()>
                     {move || if share.pending().get() { "Sharing…" } else { "Share" }}

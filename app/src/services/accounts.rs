@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{ExprTrait as _, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::NotSet, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionSession, TransactionTrait, prelude::*,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait, prelude::*,
 };
 
 use crate::entities::{account, address, contact, staff_user};
@@ -42,12 +42,50 @@ pub struct ListFilter {
     pub sort: Option<String>,
 }
 
-const HAS_USABLE_EMAIL: &str = "EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = accounts.id \
+pub(crate) const HAS_USABLE_EMAIL: &str = "EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = accounts.id \
      AND c.email IS NOT NULL AND c.email <> '' AND c.email_status <> 'bounced')";
-const HAS_ADDRESS: &str = "EXISTS (SELECT 1 FROM addresses a WHERE a.account_id = accounts.id \
+pub(crate) const HAS_ADDRESS: &str = "EXISTS (SELECT 1 FROM addresses a WHERE a.account_id = accounts.id \
      AND a.kind IN ('mailing', 'billing'))";
 const HAS_BOUNCED: &str = "EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = accounts.id \
      AND c.email_status = 'bounced')";
+
+/// Accounts whose name, legal name or number contains `q` (any case; `%` and `_` taken
+/// literally); every account when `q` is blank.
+pub fn search(q: &str) -> Condition {
+    let q = q.trim();
+    if q.is_empty() {
+        return Condition::all();
+    }
+    let pattern = contains_pattern(&q.to_lowercase());
+    let matches = |column: account::Column| {
+        Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+    };
+    Condition::any()
+        .add(matches(account::Column::DisplayName))
+        .add(matches(account::Column::LegalName))
+        .add(matches(account::Column::AccountNumber))
+}
+
+/// Ids of the accounts [`search`] finds, at most `limit` (and one more, so callers can
+/// tell "too many").
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn ids_matching(
+    db: &impl ConnectionTrait,
+    q: &str,
+    limit: u64,
+) -> Result<Vec<i64>, AppError> {
+    Ok(account::Entity::find()
+        .filter(search(q))
+        .select_only()
+        .column(account::Column::Id)
+        .order_by_asc(account::COLUMN.id)
+        .limit(limit + 1)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
 
 /// One page (zero-based; past the end gives the last) of accounts matching `filter`.
 ///
@@ -60,18 +98,8 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<AccountList, AppError> {
     let mut query = account::Entity::find();
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = contains_pattern(&q.to_lowercase());
-        let matches = |column: account::Column| {
-            Expr::expr(Func::lower(Expr::col(column)))
-                .like(LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        query = query.filter(
-            Condition::any()
-                .add(matches(account::Column::DisplayName))
-                .add(matches(account::Column::LegalName))
-                .add(matches(account::Column::AccountNumber)),
-        );
+    if let Some(q) = filter.q.as_deref() {
+        query = query.filter(search(q));
     }
     if let Some(status) = filter.status {
         query = query.filter(account::COLUMN.status.eq(status));
@@ -272,6 +300,49 @@ fn optional(value: String) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
+/// The answer to an inline save that needs no write: stale when the record moved on since
+/// `version` and the field no longer reads `original`; done when it already holds `value`.
+fn answer_without_writing(
+    current_version: i32,
+    version: i32,
+    now_value: &str,
+    original: &str,
+    value: &str,
+) -> Option<Saved> {
+    if current_version != version && now_value != original {
+        return Some(Saved::Stale {
+            version: current_version,
+            current: now_value.to_owned(),
+        });
+    }
+    (now_value == value).then(|| Saved::Done {
+        version: current_version,
+        value: value.to_owned(),
+    })
+}
+
+/// The audit event of a staff member's inline edit of `field` of `record` (entity, id).
+fn staff_edit(
+    staff_id: i64,
+    account_id: i64,
+    record: (&'static str, i64),
+    field: &'static str,
+    old: String,
+    new: &str,
+) -> Change<'static> {
+    Change {
+        actor_kind: ActorKind::Staff,
+        actor_id: Some(staff_id),
+        channel: Channel::StaffUi,
+        account_id: Some(account_id),
+        entity: record.0,
+        entity_id: Some(record.1),
+        field: Some(field),
+        old_value: Some(old),
+        new_value: Some(new.to_owned()),
+    }
+}
+
 /// Saves `text` into `field` of account `account_id`, edited from `version` when the field
 /// read `original`. See the module documentation for when a save is stale.
 ///
@@ -296,17 +367,10 @@ pub async fn save_account_field(
         .await?
         .ok_or(AppError::NotFound)?;
     let now_value = account_value(&current, field);
-    if current.version != version && now_value != original {
-        return Ok(Saved::Stale {
-            version: current.version,
-            current: now_value,
-        });
-    }
-    if now_value == value {
-        return Ok(Saved::Done {
-            version: current.version,
-            value,
-        });
+    if let Some(answer) =
+        answer_without_writing(current.version, version, &now_value, original, &value)
+    {
+        return Ok(answer);
     }
     let mut change = account::ActiveModel {
         id: NotSet,
@@ -359,17 +423,14 @@ pub async fn save_account_field(
     }
     audit::append(
         &txn,
-        Change {
-            actor_kind: ActorKind::Staff,
-            actor_id: Some(staff_id),
-            channel: Channel::StaffUi,
-            account_id: Some(account_id),
-            entity: "account",
-            entity_id: Some(account_id),
-            field: Some(field.as_str()),
-            old_value: Some(now_value),
-            new_value: Some(value.clone()),
-        },
+        staff_edit(
+            staff_id,
+            account_id,
+            ("account", account_id),
+            field.as_str(),
+            now_value,
+            &value,
+        ),
         now,
     )
     .await?;
@@ -403,17 +464,10 @@ pub async fn save_contact_field(
         .await?
         .ok_or(AppError::NotFound)?;
     let now_value = contact_value(&current, field);
-    if current.version != version && now_value != original {
-        return Ok(Saved::Stale {
-            version: current.version,
-            current: now_value,
-        });
-    }
-    if now_value == value {
-        return Ok(Saved::Done {
-            version: current.version,
-            value,
-        });
+    if let Some(answer) =
+        answer_without_writing(current.version, version, &now_value, original, &value)
+    {
+        return Ok(answer);
     }
     let mut change = contact::ActiveModel {
         id: NotSet,
@@ -458,17 +512,14 @@ pub async fn save_contact_field(
     }
     audit::append(
         &txn,
-        Change {
-            actor_kind: ActorKind::Staff,
-            actor_id: Some(staff_id),
-            channel: Channel::StaffUi,
-            account_id: Some(current.account_id),
-            entity: "contact",
-            entity_id: Some(contact_id),
-            field: Some(field.as_str()),
-            old_value: Some(now_value),
-            new_value: Some(value.clone()),
-        },
+        staff_edit(
+            staff_id,
+            current.account_id,
+            ("contact", contact_id),
+            field.as_str(),
+            now_value,
+            &value,
+        ),
         now,
     )
     .await?;

@@ -9,10 +9,10 @@ use serde_json::json;
 
 use crate::entities::{account, contact, task};
 use crate::error::AppError;
-use crate::model::enums::{ActorKind, Channel, EmailStatus, LinkPurpose, TaskKind, TaskStatus};
+use crate::model::enums::{ActorKind, Channel, EmailStatus, LinkPurpose, TaskKind};
 use crate::model::portal::WrongPersonReport;
 use crate::services::audit::{self, Change};
-use crate::services::{magic_links, mail, staff};
+use crate::services::{magic_links, mail, staff, tasks};
 
 /// Records that a contact proved they read mail at their address.
 ///
@@ -219,26 +219,22 @@ pub async fn report_wrong_person(
         .clone()
         .unwrap_or_else(|| reporter.name.clone());
     let detail = note.map(|n| format!(" Note: {n}")).unwrap_or_default();
-    task::ActiveModel {
-        account_id: Set(Some(reporter.account_id)),
-        kind: Set(TaskKind::WrongPerson),
-        title: Set(format!(
-            "{reporter_label} says mail for {} should go to {name} <{email}>.{detail}",
-            company.display_name
-        )),
-        related_kind: Set(Some("contact".to_owned())),
-        related_id: Set(Some(new_contact.id)),
-        due_date: Set(Some(now.date_naive())),
-        priority: Set(2),
-        assignee_id: Set(company.collector_id),
-        status: Set(TaskStatus::Open),
-        outcome: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        completed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    tasks::open(
+        &txn,
+        tasks::NewTask {
+            account_id: Some(reporter.account_id),
+            kind: TaskKind::WrongPerson,
+            title: format!(
+                "{reporter_label} says mail for {} should go to {name} <{email}>.{detail}",
+                company.display_name
+            ),
+            related: Some(("contact", new_contact.id)),
+            due_date: now.date_naive(),
+            priority: 2,
+            assignee_id: company.collector_id,
+        },
+        now,
+    )
     .await?;
     if new_contact.email_status != EmailStatus::Verified {
         let token = magic_links::issue(

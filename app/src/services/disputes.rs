@@ -30,6 +30,7 @@ use crate::model::enums::{
 use crate::model::portal::format_money;
 use crate::services::audit::{self, Change};
 use crate::services::mail;
+use crate::services::tasks;
 
 /// Key of the email confirming a submitted dispute.
 pub const CONFIRMATION_TEMPLATE: &str = "dispute_confirmation";
@@ -127,19 +128,14 @@ pub async fn invoice_page(
 ) -> Result<InvoicePage, AppError> {
     let doc = account_invoice(db, account_id, document_id).await?;
     let lines = invoice_lines(db, doc.id).await?;
-    let ids: Vec<i64> = dispute::Entity::find()
+    let found = dispute::Entity::find()
         .filter(dispute::COLUMN.document_id.eq(doc.id))
+        .filter(dispute::COLUMN.account_id.eq(account_id))
         .filter(dispute::COLUMN.status.ne(DisputeStatus::Draft))
         .order_by_desc(dispute::COLUMN.id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    let mut disputes = Vec::with_capacity(ids.len());
-    for id in ids {
-        disputes.push(view(db, id, Some(account_id)).await?);
-    }
+        .await?;
+    let disputes = views(db, found).await?;
     Ok(InvoicePage {
         id: doc.id,
         number: doc.number,
@@ -338,28 +334,24 @@ pub async fn submit(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    task::ActiveModel {
-        account_id: Set(Some(account_id)),
-        kind: Set(TaskKind::Dispute),
-        title: Set(format!(
-            "Dispute on {}: {} ({})",
-            doc.number,
-            format_money(total, &doc.currency),
-            company.display_name
-        )),
-        related_kind: Set(Some("dispute".to_owned())),
-        related_id: Set(Some(created.id)),
-        due_date: Set(Some(now.date_naive() + chrono::Duration::days(2))),
-        priority: Set(2),
-        assignee_id: Set(company.collector_id),
-        status: Set(TaskStatus::Open),
-        outcome: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        completed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    tasks::open(
+        &txn,
+        tasks::NewTask {
+            account_id: Some(account_id),
+            kind: TaskKind::Dispute,
+            title: format!(
+                "Dispute on {}: {} ({})",
+                doc.number,
+                format_money(total, &doc.currency),
+                company.display_name
+            ),
+            related: Some(("dispute", created.id)),
+            due_date: now.date_naive() + chrono::Duration::days(2),
+            priority: 2,
+            assignee_id: company.collector_id,
+        },
+        now,
+    )
     .await?;
     audit::append(
         &txn,
@@ -429,16 +421,45 @@ pub async fn view(
         q = q.filter(dispute::COLUMN.account_id.eq(account_id));
     }
     let d = q.one(db).await?.ok_or(AppError::NotFound)?;
-    let doc = document::Entity::find_by_id(d.document_id)
-        .one(db)
+    views(db, vec![d]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// The views of `disputes`, in their order, in seven queries however many there are.
+///
+/// # Errors
+/// Database errors as `Internal`.
+async fn views(
+    db: &impl ConnectionTrait,
+    disputes: Vec<dispute::Model>,
+) -> Result<Vec<DisputeView>, AppError> {
+    if disputes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = disputes.iter().map(|d| d.id).collect();
+    let docs: HashMap<i64, document::Model> = document::Entity::find()
+        .filter(
+            document::COLUMN
+                .id
+                .is_in(disputes.iter().map(|d| d.document_id)),
+        )
+        .all(db)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let company = account::Entity::find_by_id(d.account_id)
-        .one(db)
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let companies: HashMap<i64, String> = account::Entity::find()
+        .filter(
+            account::COLUMN
+                .id
+                .is_in(disputes.iter().map(|d| d.account_id)),
+        )
+        .all(db)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect();
     let rows = dispute_line::Entity::find()
-        .filter(dispute_line::COLUMN.dispute_id.eq(d.id))
+        .filter(dispute_line::COLUMN.dispute_id.is_in(ids.iter().copied()))
         .order_by_asc(dispute_line::COLUMN.id)
         .all(db)
         .await?;
@@ -454,7 +475,11 @@ pub async fn view(
         .map(|l| (l.id, l))
         .collect();
     let messages = dispute_message::Entity::find()
-        .filter(dispute_message::COLUMN.dispute_id.eq(d.id))
+        .filter(
+            dispute_message::COLUMN
+                .dispute_id
+                .is_in(ids.iter().copied()),
+        )
         .order_by_asc(dispute_message::COLUMN.created_at)
         .order_by_asc(dispute_message::COLUMN.id)
         .all(db)
@@ -471,7 +496,14 @@ pub async fn view(
         .map(|f| (f.id, f.file_name))
         .collect();
     let contact_names: HashMap<i64, String> = contact::Entity::find()
-        .filter(contact::COLUMN.account_id.eq(d.account_id))
+        .filter(
+            contact::COLUMN.id.is_in(
+                messages
+                    .iter()
+                    .filter(|m| m.author_kind != ActorKind::Staff)
+                    .filter_map(|m| m.author_id),
+            ),
+        )
         .all(db)
         .await?
         .into_iter()
@@ -481,7 +513,7 @@ pub async fn view(
         .iter()
         .filter(|m| m.author_kind == ActorKind::Staff)
         .filter_map(|m| m.author_id)
-        .chain(d.assignee_id);
+        .chain(disputes.iter().filter_map(|d| d.assignee_id));
     let staff_names: HashMap<i64, String> = staff_user::Entity::find()
         .filter(staff_user::COLUMN.id.is_in(staff_ids))
         .all(db)
@@ -489,60 +521,70 @@ pub async fn view(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    Ok(DisputeView {
-        id: d.id,
-        document_id: doc.id,
-        invoice: doc.number,
-        account: company.display_name,
-        status: d.status,
-        disputed_minor: d.disputed_minor,
-        credited_minor: d.credited_minor,
-        currency: doc.currency,
-        resolution_note: d.resolution_note,
-        assignee: d.assignee_id.and_then(|id| staff_names.get(&id).cloned()),
-        version: d.version,
-        opened_at: d.created_at,
-        lines: rows
-            .iter()
-            .map(|r| {
-                let line = doc_lines.get(&r.document_line_id);
-                DisputedLine {
-                    dispute_line_id: r.id,
-                    line_id: r.document_line_id,
-                    line_no: line.map_or(0, |l| l.line_no),
-                    description: line.map(|l| l.description.clone()).unwrap_or_default(),
-                    reason: r.reason,
-                    quantity_milli: r.disputed_quantity_milli,
-                    disputed_minor: r.disputed_minor,
-                    credited_minor: r.credited_minor,
-                    note: r.note.clone(),
-                }
+    let line_view = |r: &dispute_line::Model| {
+        let line = doc_lines.get(&r.document_line_id);
+        DisputedLine {
+            dispute_line_id: r.id,
+            line_id: r.document_line_id,
+            line_no: line.map_or(0, |l| l.line_no),
+            description: line.map(|l| l.description.clone()).unwrap_or_default(),
+            reason: r.reason,
+            quantity_milli: r.disputed_quantity_milli,
+            disputed_minor: r.disputed_minor,
+            credited_minor: r.credited_minor,
+            note: r.note.clone(),
+        }
+    };
+    let message_view = |m: &dispute_message::Model| {
+        let from_staff = m.author_kind == ActorKind::Staff;
+        let author = m.author_id.and_then(|id| {
+            if from_staff {
+                staff_names.get(&id).cloned()
+            } else {
+                contact_names.get(&id).cloned()
+            }
+        });
+        DisputeMessageView {
+            id: m.id,
+            author: author.unwrap_or_else(|| "Someone".to_owned()),
+            from_staff,
+            body: m.body.clone(),
+            file: m
+                .file_id
+                .and_then(|id| files.get(&id).map(|n| (id, n.clone()))),
+            sent_at: m.created_at,
+        }
+    };
+    disputes
+        .into_iter()
+        .map(|d| {
+            let doc = docs.get(&d.document_id).ok_or(AppError::NotFound)?;
+            Ok(DisputeView {
+                id: d.id,
+                document_id: doc.id,
+                invoice: doc.number.clone(),
+                account: companies.get(&d.account_id).cloned().unwrap_or_default(),
+                status: d.status,
+                disputed_minor: d.disputed_minor,
+                credited_minor: d.credited_minor,
+                currency: doc.currency.clone(),
+                resolution_note: d.resolution_note,
+                assignee: d.assignee_id.and_then(|id| staff_names.get(&id).cloned()),
+                version: d.version,
+                opened_at: d.created_at,
+                lines: rows
+                    .iter()
+                    .filter(|r| r.dispute_id == d.id)
+                    .map(line_view)
+                    .collect(),
+                messages: messages
+                    .iter()
+                    .filter(|m| m.dispute_id == d.id)
+                    .map(message_view)
+                    .collect(),
             })
-            .collect(),
-        messages: messages
-            .into_iter()
-            .map(|m| {
-                let from_staff = m.author_kind == ActorKind::Staff;
-                let author = m.author_id.and_then(|id| {
-                    if from_staff {
-                        staff_names.get(&id).cloned()
-                    } else {
-                        contact_names.get(&id).cloned()
-                    }
-                });
-                DisputeMessageView {
-                    id: m.id,
-                    author: author.unwrap_or_else(|| "Someone".to_owned()),
-                    from_staff,
-                    body: m.body,
-                    file: m
-                        .file_id
-                        .and_then(|id| files.get(&id).map(|n| (id, n.clone()))),
-                    sent_at: m.created_at,
-                }
-            })
-            .collect(),
-    })
+        })
+        .collect()
 }
 
 /// Adds a message (and/or an attachment the author may use) to a dispute's thread.

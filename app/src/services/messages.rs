@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::model::enums::{ActorKind, TaskKind, TaskStatus};
 use crate::model::messages::{MessageView, StaffThread, ThreadSummary, check_body};
 use crate::services::mail;
+use crate::services::tasks;
 
 /// Key of the email that carries a staff reply.
 pub const REPLY_TEMPLATE: &str = "message_reply";
@@ -87,23 +88,19 @@ pub async fn send_from_contact(
             .one(&txn)
             .await?
             .ok_or(AppError::NotFound)?;
-        task::ActiveModel {
-            account_id: Set(Some(account_id)),
-            kind: Set(TaskKind::Message),
-            title: Set(format!("Reply to {} ({})", who.name, company.display_name)),
-            related_kind: Set(Some(TASK_RELATED_KIND.to_owned())),
-            related_id: Set(Some(saved.id)),
-            due_date: Set(Some(now.date_naive() + chrono::Duration::days(1))),
-            priority: Set(2),
-            assignee_id: Set(company.collector_id),
-            status: Set(TaskStatus::Open),
-            outcome: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            completed_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
+        tasks::open(
+            &txn,
+            tasks::NewTask {
+                account_id: Some(account_id),
+                kind: TaskKind::Message,
+                title: format!("Reply to {} ({})", who.name, company.display_name),
+                related: Some((TASK_RELATED_KIND, saved.id)),
+                due_date: now.date_naive() + chrono::Duration::days(1),
+                priority: 2,
+                assignee_id: company.collector_id,
+            },
+            now,
+        )
         .await?;
     }
     txn.commit().await?;

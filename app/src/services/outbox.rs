@@ -19,6 +19,7 @@ use crate::entities::{contact, outbox_email, task};
 use crate::error::AppError;
 use crate::model::enums::{EmailStatus, OutboxStatus, TaskKind, TaskStatus};
 use crate::services::staff::looks_like_email;
+use crate::services::tasks;
 
 /// Failed attempts after which a row is given up (`dead`).
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -334,26 +335,22 @@ pub async fn record_bounce(
             .one(&txn)
             .await?;
         if open_task.is_none() {
-            task::ActiveModel {
-                account_id: Set(Some(contact.account_id)),
-                kind: Set(TaskKind::Bounce),
-                title: Set(format!(
-                    "Email to {} bounced: fix the address of {}",
-                    row.to_address, contact.name
-                )),
-                related_kind: Set(Some(BOUNCE_RELATED_KIND.to_owned())),
-                related_id: Set(Some(contact.id)),
-                due_date: Set(Some(now.date_naive())),
-                priority: Set(BOUNCE_TASK_PRIORITY),
-                assignee_id: Set(None),
-                status: Set(TaskStatus::Open),
-                outcome: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                completed_at: Set(None),
-                ..Default::default()
-            }
-            .insert(&txn)
+            tasks::open(
+                &txn,
+                tasks::NewTask {
+                    account_id: Some(contact.account_id),
+                    kind: TaskKind::Bounce,
+                    title: format!(
+                        "Email to {} bounced: fix the address of {}",
+                        row.to_address, contact.name
+                    ),
+                    related: Some((BOUNCE_RELATED_KIND, contact.id)),
+                    due_date: now.date_naive(),
+                    priority: BOUNCE_TASK_PRIORITY,
+                    assignee_id: None,
+                },
+                now,
+            )
             .await?;
         }
     }

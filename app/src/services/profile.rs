@@ -20,11 +20,13 @@ use crate::model::enums::{
     TaskStatus,
 };
 use crate::model::profile::{
-    ChangeView, Profile, ProfileAddress, ProfileContact, SensitiveChange, last4, mask_email,
+    AddressInput, ChangeView, Profile, ProfileAddress, ProfileContact, SensitiveChange, last4,
+    mask_email,
 };
 use crate::services::audit::{self, Change};
 use crate::services::crypto;
 use crate::services::mail;
+use crate::services::tasks;
 use crate::services::tokens::hash_token;
 use crate::state::SecretKey;
 
@@ -128,6 +130,14 @@ pub async fn profile(db: &impl ConnectionTrait, account_id: i64) -> Result<Profi
             .map(|ad| ProfileAddress {
                 kind: ad.kind,
                 text: address_text(ad),
+                fields: AddressInput {
+                    line1: ad.line1.clone(),
+                    line2: ad.line2.clone().unwrap_or_default(),
+                    city: ad.city.clone(),
+                    region: ad.region.clone(),
+                    postal_code: ad.postal_code.clone(),
+                    country: ad.country.clone(),
+                },
             })
             .collect(),
         contacts: contacts
@@ -258,6 +268,90 @@ pub async fn update_company(
                 field,
                 Some(old.clone()),
                 Some(new.clone()),
+            ),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets the company's mailing address (not sensitive: applied at once, audited; the
+/// remit-to address is the sensitive one).
+///
+/// # Errors
+/// `Validation` naming the field; database errors as `Internal`.
+pub async fn update_mailing_address(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    contact_id: i64,
+    account_id: i64,
+    input: &AddressInput,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let a = crate::model::profile::check_address(input)
+        .map_err(|(field, message)| AppError::validation(field, message))?;
+    let who = requester(db, contact_id, account_id).await?;
+    let before = address::Entity::find()
+        .filter(address::COLUMN.account_id.eq(account_id))
+        .filter(address::COLUMN.kind.eq(AddressKind::Mailing))
+        .one(db)
+        .await?;
+    let line2 = (!a.line2.is_empty()).then(|| a.line2.clone());
+    let txn = db.begin().await?;
+    let after = match &before {
+        Some(old) => {
+            address::Entity::update_many()
+                .col_expr(address::Column::Line1, Expr::value(a.line1.clone()))
+                .col_expr(address::Column::Line2, Expr::value(line2))
+                .col_expr(address::Column::City, Expr::value(a.city.clone()))
+                .col_expr(address::Column::Region, Expr::value(a.region.clone()))
+                .col_expr(
+                    address::Column::PostalCode,
+                    Expr::value(a.postal_code.clone()),
+                )
+                .col_expr(address::Column::Country, Expr::value(a.country.clone()))
+                .col_expr(address::Column::Version, Expr::value(old.version + 1))
+                .col_expr(address::Column::UpdatedAt, Expr::value(now))
+                .filter(address::COLUMN.id.eq(old.id))
+                .exec(&txn)
+                .await?;
+            address::Entity::find_by_id(old.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?
+        }
+        None => {
+            address::ActiveModel {
+                account_id: Set(account_id),
+                kind: Set(AddressKind::Mailing),
+                line1: Set(a.line1.clone()),
+                line2: Set(line2),
+                city: Set(a.city.clone()),
+                region: Set(a.region.clone()),
+                postal_code: Set(a.postal_code.clone()),
+                country: Set(a.country.clone()),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let old_text = before.as_ref().map(address_text);
+    let new_text = address_text(&after);
+    if old_text.as_deref() != Some(new_text.as_str()) {
+        audit::append(
+            &txn,
+            contact_change(
+                &who,
+                "address",
+                after.id,
+                "mailing",
+                old_text,
+                Some(new_text),
             ),
             now,
         )
@@ -452,26 +546,19 @@ pub async fn confirm(
         now,
     )
     .await?;
-    task::ActiveModel {
-        account_id: Set(Some(held.account_id)),
-        kind: Set(TaskKind::Approval),
-        title: Set(format!(
-            "Approve {} for {}",
-            held.summary, company.display_name
-        )),
-        related_kind: Set(Some("profile_change".to_owned())),
-        related_id: Set(Some(change_id)),
-        due_date: Set(Some(now.date_naive() + Duration::days(1))),
-        priority: Set(1),
-        assignee_id: Set(company.collector_id),
-        status: Set(TaskStatus::Open),
-        outcome: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        completed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    tasks::open(
+        &txn,
+        tasks::NewTask {
+            account_id: Some(held.account_id),
+            kind: TaskKind::Approval,
+            title: format!("Approve {} for {}", held.summary, company.display_name),
+            related: Some(("profile_change", change_id)),
+            due_date: now.date_naive() + Duration::days(1),
+            priority: 1,
+            assignee_id: company.collector_id,
+        },
+        now,
+    )
     .await?;
     // The previous primary billing contact hears of it — someone else may be at work.
     let primary = contact::Entity::find()
@@ -519,24 +606,36 @@ pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<ChangeView>, AppEr
         .order_by_asc(profile_change::COLUMN.id)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        let company = account::Entity::find_by_id(c.account_id)
-            .one(db)
-            .await?
-            .map(|a| a.display_name)
-            .unwrap_or_default();
-        let who = match c.contact_id {
-            Some(id) => contact::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(|c| c.name),
-            None => None,
-        }
-        .unwrap_or_default();
-        out.push(change_view(c, &company, &who));
-    }
-    Ok(out)
+    // Companies and requesters in one query each, whatever the number of changes.
+    let companies: std::collections::HashMap<i64, String> = account::Entity::find()
+        .filter(account::COLUMN.id.is_in(rows.iter().map(|c| c.account_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect();
+    let people: std::collections::HashMap<i64, String> = contact::Entity::find()
+        .filter(
+            contact::COLUMN
+                .id
+                .is_in(rows.iter().filter_map(|c| c.contact_id)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let company = companies.get(&c.account_id).cloned().unwrap_or_default();
+            let who = c
+                .contact_id
+                .and_then(|id| people.get(&id).cloned())
+                .unwrap_or_default();
+            change_view(c, &company, &who)
+        })
+        .collect())
 }
 
 /// Staff decide a pending change: approving applies it (sealed values stay sealed);
@@ -723,6 +822,29 @@ async fn apply(
                 .filter(contact::COLUMN.is_primary_billing.eq(true))
                 .one(txn)
                 .await?;
+            // A colleague already on the account takes the billing role as they are.
+            let colleague = contact::Entity::find()
+                .filter(contact::COLUMN.account_id.eq(held.account_id))
+                .filter(contact::COLUMN.email.eq(email.clone()))
+                .one(txn)
+                .await?;
+            if let Some(colleague) = colleague {
+                contact::Entity::update_many()
+                    .col_expr(contact::Column::IsPrimaryBilling, Expr::value(false))
+                    .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+                    .filter(contact::COLUMN.account_id.eq(held.account_id))
+                    .filter(contact::COLUMN.id.ne(colleague.id))
+                    .exec(txn)
+                    .await?;
+                contact::Entity::update_many()
+                    .col_expr(contact::Column::IsPrimaryBilling, Expr::value(true))
+                    .col_expr(contact::Column::Version, Expr::value(colleague.version + 1))
+                    .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+                    .filter(contact::COLUMN.id.eq(colleague.id))
+                    .exec(txn)
+                    .await?;
+                return Ok(());
+            }
             let target = match primary {
                 Some(p) => p.id,
                 None => held.contact_id.ok_or(AppError::NotFound)?,

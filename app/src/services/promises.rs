@@ -16,11 +16,11 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entities::{
-    account, audit_event, contact, document, payment_application, promise, promise_document, task,
+    account, audit_event, contact, document, payment_application, promise, promise_document,
 };
 use crate::error::AppError;
 use crate::model::enums::{
-    ActorKind, Channel, DocumentKind, DocumentStatus, PromiseStatus, TaskKind, TaskStatus,
+    ActorKind, Channel, DocumentKind, DocumentStatus, PromiseStatus, TaskKind,
 };
 use crate::model::portal::format_money;
 use crate::model::promises::{
@@ -28,6 +28,7 @@ use crate::model::promises::{
 };
 use crate::services::audit::{self, Change};
 use crate::services::mail;
+use crate::services::tasks;
 
 /// Key of the confirmation email (ctx: `amount`, `date`, `invoices`, `note`).
 pub const CONFIRMATION_TEMPLATE: &str = "promise_confirmation";
@@ -228,28 +229,24 @@ pub async fn record_promise(
         now,
     )
     .await?;
-    task::ActiveModel {
-        account_id: Set(Some(account_id)),
-        kind: Set(TaskKind::Review),
-        title: Set(format!(
-            "{} promised to pay {amount} by {date} for {} ({})",
-            who.name,
-            company.display_name,
-            numbers.join(", ")
-        )),
-        related_kind: Set(Some("promise".to_owned())),
-        related_id: Set(Some(created.id)),
-        due_date: Set(Some(date)),
-        priority: Set(3),
-        assignee_id: Set(company.collector_id),
-        status: Set(TaskStatus::Open),
-        outcome: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        completed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    tasks::open(
+        &txn,
+        tasks::NewTask {
+            account_id: Some(account_id),
+            kind: TaskKind::Review,
+            title: format!(
+                "{} promised to pay {amount} by {date} for {} ({})",
+                who.name,
+                company.display_name,
+                numbers.join(", ")
+            ),
+            related: Some(("promise", created.id)),
+            due_date: date,
+            priority: 3,
+            assignee_id: company.collector_id,
+        },
+        now,
+    )
     .await?;
     mail::send_to_contact(
         &txn,
@@ -534,30 +531,210 @@ async fn decide(
         } else {
             "partially kept"
         };
-        task::ActiveModel {
-            account_id: Set(Some(p.account_id)),
-            kind: Set(TaskKind::BrokenPromise),
-            title: Set(format!(
-                "Promise {what}: {} promised {} by {}, {} received",
-                company.display_name,
-                format_money(p.amount_minor, &p.currency),
-                p.promised_date,
-                format_money(paid, &p.currency)
-            )),
-            related_kind: Set(Some("promise".to_owned())),
-            related_id: Set(Some(p.id)),
-            due_date: Set(Some(now.date_naive())),
-            priority: Set(2),
-            assignee_id: Set(company.collector_id),
-            status: Set(TaskStatus::Open),
-            outcome: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            completed_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
+        tasks::open(
+            db,
+            tasks::NewTask {
+                account_id: Some(p.account_id),
+                kind: TaskKind::BrokenPromise,
+                title: format!(
+                    "Promise {what}: {} promised {} by {}, {} received",
+                    company.display_name,
+                    format_money(p.amount_minor, &p.currency),
+                    p.promised_date,
+                    format_money(paid, &p.currency)
+                ),
+                related: Some(("promise", p.id)),
+                due_date: now.date_naive(),
+                priority: 2,
+                assignee_id: company.collector_id,
+            },
+            now,
+        )
         .await?;
     }
     Ok(true)
+}
+
+/// Records a promise taken by staff user `staff_id` on behalf of account `account_id` (on
+/// the phone, say), inside the caller's transaction: the same rules as
+/// [`record_promise`] (open invoices of the account, amount within their open total,
+/// date within the horizon, note length), and an older open promise on these invoices is
+/// replaced the same way. The promise has no contact, so no confirmation email and no
+/// review task; the audit events name the staff user and the staff UI.
+///
+/// # Errors
+/// `Validation` naming the field (`document_ids`, `amount`, `date`, `note`);
+/// `NotFound` for an unknown account; database errors as `Internal`.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_promise_by_staff(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+    account_id: i64,
+    document_ids: &[i64],
+    amount_minor: i64,
+    date: NaiveDate,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<PromiseView, AppError> {
+    let ids: BTreeSet<i64> = document_ids.iter().copied().collect();
+    if ids.is_empty() {
+        return Err(AppError::validation(
+            "document_ids",
+            "choose at least one open invoice",
+        ));
+    }
+    if ids.len() > MAX_INVOICES {
+        return Err(AppError::validation(
+            "document_ids",
+            format!("choose at most {MAX_INVOICES} invoices"),
+        ));
+    }
+    check_date(date, now.date_naive()).map_err(|m| AppError::validation("date", m))?;
+    let note = check_note(note).map_err(|m| AppError::validation("note", m))?;
+    let company = account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let docs = document::Entity::find()
+        .filter(document::COLUMN.id.is_in(ids.iter().copied()))
+        .filter(document::COLUMN.account_id.eq(account_id))
+        .order_by_asc(document::COLUMN.due_date)
+        .order_by_asc(document::COLUMN.id)
+        .all(db)
+        .await?;
+    if docs.len() != ids.len() {
+        return Err(AppError::validation(
+            "document_ids",
+            "one of the chosen invoices is not on this account",
+        ));
+    }
+    if let Some(closed) = docs.iter().find(|d| {
+        d.kind != DocumentKind::Invoice
+            || !matches!(
+                d.status,
+                DocumentStatus::Open | DocumentStatus::PaymentPending
+            )
+            || d.open_minor <= 0
+    }) {
+        return Err(AppError::validation(
+            "document_ids",
+            format!("invoice {} is not open", closed.number),
+        ));
+    }
+    let open_total: i64 = docs.iter().map(|d| d.open_minor).sum();
+    check_amount(amount_minor, open_total).map_err(|m| AppError::validation("amount", m))?;
+
+    let created = promise::ActiveModel {
+        account_id: Set(account_id),
+        contact_id: Set(None),
+        amount_minor: Set(amount_minor),
+        currency: Set(company.currency.clone()),
+        promised_date: Set(date),
+        note: Set(note.clone()),
+        status: Set(PromiseStatus::Open),
+        created_at: Set(now),
+        resolved_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let older_ids: BTreeSet<i64> = promise_document::Entity::find()
+        .filter(
+            promise_document::COLUMN
+                .document_id
+                .is_in(ids.iter().copied()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|pd| pd.promise_id)
+        .collect();
+    let mut left = amount_minor;
+    let rows: Vec<promise_document::ActiveModel> = docs
+        .iter()
+        .map(|d| {
+            let part = d.open_minor.min(left);
+            left -= part;
+            promise_document::ActiveModel {
+                promise_id: Set(created.id),
+                document_id: Set(d.id),
+                amount_minor: Set(part),
+            }
+        })
+        .collect();
+    promise_document::Entity::insert_many(rows).exec(db).await?;
+    let staff = |entity_id: i64, old: Option<String>, new: String| Change {
+        actor_kind: ActorKind::Staff,
+        actor_id: Some(staff_id),
+        channel: Channel::StaffUi,
+        account_id: Some(account_id),
+        entity: "promise",
+        entity_id: Some(entity_id),
+        field: Some("status"),
+        old_value: old,
+        new_value: Some(new),
+    };
+    let older = promise::Entity::find()
+        .filter(promise::COLUMN.id.is_in(older_ids))
+        .filter(promise::COLUMN.account_id.eq(account_id))
+        .filter(promise::COLUMN.status.eq(PromiseStatus::Open))
+        .all(db)
+        .await?;
+    for old in older {
+        let marker = format!(
+            "[{}: replaced by promise #{}]",
+            now.date_naive(),
+            created.id
+        );
+        let old_note = match old.note.as_deref() {
+            Some(n) if !n.is_empty() => format!("{n}\n{marker}"),
+            _ => marker,
+        };
+        promise::Entity::update_many()
+            .col_expr(
+                promise::Column::Status,
+                Expr::value(PromiseStatus::Replaced),
+            )
+            .col_expr(promise::Column::ResolvedAt, Expr::value(Some(now)))
+            .col_expr(promise::Column::Note, Expr::value(Some(old_note)))
+            .filter(promise::COLUMN.id.eq(old.id))
+            .filter(promise::COLUMN.status.eq(PromiseStatus::Open))
+            .exec(db)
+            .await?;
+        audit::append(
+            db,
+            staff(
+                old.id,
+                Some(PromiseStatus::Open.to_string()),
+                format!("{} by #{}", PromiseStatus::Replaced, created.id),
+            ),
+            now,
+        )
+        .await?;
+    }
+    let amount = format_money(amount_minor, &company.currency);
+    let numbers: Vec<String> = docs.iter().map(|d| d.number.clone()).collect();
+    audit::append(
+        db,
+        staff(
+            created.id,
+            None,
+            format!(
+                "{}: {amount} by {date} for {} (taken by staff)",
+                PromiseStatus::Open,
+                numbers.join(", ")
+            ),
+        ),
+        now,
+    )
+    .await?;
+    Ok(PromiseView {
+        id: created.id,
+        amount_minor,
+        currency: company.currency,
+        promised_date: date,
+        status: PromiseStatus::Open,
+        invoices: numbers,
+        note,
+    })
 }

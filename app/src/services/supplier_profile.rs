@@ -8,8 +8,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::api::supplier_profile::{ArContact, SupplierCard};
-use crate::entities::{contact, staff_user, supplier, template};
+use crate::api::supplier_profile::{ArContact, ContactChoice, SupplierCard};
+use crate::entities::{account, contact, staff_user, supplier, template};
 use crate::error::AppError;
 use crate::model::enums::{ActorKind, Channel, StaffRole, TemplateChannel};
 use crate::services::audit::{self, Change};
@@ -336,6 +336,62 @@ pub async fn share(
     .await?;
     txn.commit().await?;
     Ok(sent)
+}
+
+/// Contacts with an email address whose name, address or company contains `q` (any case,
+/// wildcards literal), at most `limit`, by company then name; nothing for a blank `q`.
+///
+/// # Errors
+/// Database errors as `Internal`.
+pub async fn find_contacts(
+    db: &impl ConnectionTrait,
+    q: &str,
+    limit: u64,
+) -> Result<Vec<ContactChoice>, AppError> {
+    use sea_orm::sea_query::{ExprTrait as _, Func, LikeExpr};
+    use sea_orm::{Condition, QueryTrait};
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = crate::services::documents::contains_pattern(&q.to_lowercase());
+    let lower_like = |column: contact::Column| {
+        Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+    };
+    let companies = account::Entity::find()
+        .filter(crate::services::accounts::search(q))
+        .select_only()
+        .column(account::Column::Id)
+        .into_query();
+    let found = contact::Entity::find()
+        .filter(contact::COLUMN.email.is_not_null())
+        .filter(
+            Condition::any()
+                .add(lower_like(contact::Column::Name))
+                .add(lower_like(contact::Column::Email))
+                .add(contact::COLUMN.account_id.in_subquery(companies)),
+        )
+        .order_by_asc(contact::COLUMN.account_id)
+        .order_by_asc(contact::COLUMN.name)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let names: std::collections::HashMap<i64, String> = account::Entity::find()
+        .filter(account::COLUMN.id.is_in(found.iter().map(|c| c.account_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|c| ContactChoice {
+            id: c.id,
+            company: names.get(&c.account_id).cloned().unwrap_or_default(),
+            name: c.name,
+            email: c.email.unwrap_or_default(),
+        })
+        .collect())
 }
 
 #[cfg(test)]
