@@ -88,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/campaigns") view=pages::campaigns::StaffCampaignsPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/campaigns/:id") view=pages::campaigns::StaffCampaignPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/rules") view=pages::reminders::StaffRulesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/import") view=pages::import::StaffImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/api-keys") view=pages::api_keys::StaffApiKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/webhooks") view=pages::webhooks::StaffWebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/inbox") view=pages::inbox::StaffInboxPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id/activity") view=pages::inbox::AccountActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />

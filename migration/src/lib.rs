@@ -30,6 +30,7 @@ mod m20261123_000008_automation;
 mod m20261123_000009_rate_limits_and_codes;
 mod m20261123_000010_easy_pay;
 mod m20261123_000011_profile_changes;
+mod m20261123_000012_erp;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_rate_limits_and_codes::Migration),
             Box::new(m20261123_000010_easy_pay::Migration),
             Box::new(m20261123_000011_profile_changes::Migration),
+            Box::new(m20261123_000012_erp::Migration),
         ]
     }
 }

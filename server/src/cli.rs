@@ -50,6 +50,18 @@ pub enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// Import a CSV file from the ERP (for `documents`, a zip of PDFs named by document
+    /// number): every row is checked and reported, then applied in batches.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: ImportKindArg,
+        /// The file to read.
+        file: std::path::PathBuf,
+        /// Only check the file and report what would be created, updated or rejected.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Make a magic link for a contact and print it.
     Link {
         /// The contact's email address.
@@ -84,6 +96,28 @@ pub enum StaffCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportKindArg {
+    Accounts,
+    Contacts,
+    Invoices,
+    Payments,
+    Documents,
+}
+
+impl From<ImportKindArg> for app::model::enums::ImportKind {
+    fn from(kind: ImportKindArg) -> Self {
+        use app::model::enums::ImportKind;
+        match kind {
+            ImportKindArg::Accounts => ImportKind::Accounts,
+            ImportKindArg::Contacts => ImportKind::Contacts,
+            ImportKindArg::Invoices => ImportKind::Invoices,
+            ImportKindArg::Payments => ImportKind::Payments,
+            ImportKindArg::Documents => ImportKind::Documents,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -218,6 +252,11 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             print_reminders(&report);
             Ok(())
         }
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+        } => crate::import::cli(&db, kind.into(), &file, dry_run, clock.as_ref()).await,
         Command::Link {
             email,
             purpose,
@@ -439,6 +478,11 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
     } else {
         tracing::info!("reminder rules run only on demand (settle remind --now)");
     }
+    crate::workers::spawn_webhook_delivery(
+        db.clone(),
+        clock.clone(),
+        app::state::SecretKey(config.secret_key),
+    );
     crate::workers::spawn(db, clock, mailer);
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)

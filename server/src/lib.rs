@@ -3,10 +3,13 @@
 
 #![recursion_limit = "256"]
 
+pub mod api_v1;
 pub mod cli;
 pub mod config;
 pub mod downloads;
 pub mod exports;
+pub mod import;
+pub mod import_page;
 pub mod letters;
 pub mod mailer;
 pub mod pay;

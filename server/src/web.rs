@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
             "/pay/sandbox/{session}",
             get(crate::pay::sandbox_page).post(crate::pay::sandbox_press),
         )
+        .nest("/api/v1", crate::api_v1::router())
+        .merge(crate::import_page::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(

@@ -33,6 +33,14 @@ pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
     });
 }
 
+/// Delivers queued webhook deliveries (stub: filled in by the webhooks work).
+pub fn spawn_webhook_delivery(
+    _db: DatabaseConnection,
+    _clock: Arc<dyn Clock>,
+    _secret_key: app::state::SecretKey,
+) {
+}
+
 /// Delivers the outbox: a run every `poll_every` of the mailer's options, at once when
 /// [`Mailer::wake`] is called, and straight again after a full batch.
 pub fn spawn_mail_delivery(

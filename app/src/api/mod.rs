@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod dashboard;
 pub mod disputes;
 pub mod documents;
+pub mod import;
 pub mod inbox;
 pub mod letters;
 pub mod links;
@@ -21,6 +23,7 @@ pub mod reminders;
 pub mod staff;
 pub mod staff_disputes;
 pub mod supplier_profile;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod address;
+pub mod api_key;
 pub mod audit_event;
 pub mod campaign;
 pub mod campaign_target;
@@ -11,6 +12,8 @@ pub mod dispute_line;
 pub mod dispute_message;
 pub mod document;
 pub mod document_line;
+pub mod import_reject;
+pub mod import_run;
 pub mod magic_link;
 pub mod message;
 pub mod outbox_email;
@@ -32,4 +35,6 @@ pub mod stored_file;
 pub mod supplier;
 pub mod task;
 pub mod template;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 pub mod webhook_event;

@@ -154,3 +154,34 @@ vocabulary!(
         Expired => "expired",
     }
 );
+vocabulary!(
+    /// What a CSV import brings in.
+    ImportKind {
+        Accounts => "accounts",
+        Contacts => "contacts",
+        Invoices => "invoices",
+        Payments => "payments",
+        Documents => "documents",
+    }
+);
+vocabulary!(
+    /// An import run: `running` while rows are read (a dry run stops at `checked`), then
+    /// `applied`; `failed` when it stopped part-way (a later run of the same file resumes).
+    ImportStatus { Running => "running", Checked => "checked", Applied => "applied", Failed => "failed" }
+);
+vocabulary!(
+    /// What an API key may do.
+    ApiScope { Read => "read", ReadWrite => "read_write" }
+);
+vocabulary!(
+    /// The events a webhook endpoint can subscribe to.
+    WebhookEventKind {
+        ProfileChanged => "profile.changed",
+        PaymentReceived => "payment.received",
+        PromiseMade => "promise.made",
+        PromiseBroken => "promise.broken",
+        DisputeOpened => "dispute.opened",
+        DisputeResolved => "dispute.resolved",
+    }
+);
+vocabulary!(DeliveryStatus { Pending => "pending", Delivered => "delivered", Dead => "dead" });

@@ -2,10 +2,12 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod documents;
 pub mod home;
+pub mod import;
 pub mod inbox;
 pub mod invoice;
 pub mod letters;
@@ -20,3 +22,4 @@ pub mod reminders;
 pub mod staff;
 pub mod staff_disputes;
 pub mod supplier;
+pub mod webhooks;

@@ -96,6 +96,9 @@ pub fn StaffHomePage() -> impl IntoView {
                                     <li><a href="/staff/letters">"Letters for accounts without email"</a></li>
                                     <li><a href="/staff/mail">"Undelivered mail"</a></li>
                                     <li><a href="/staff/templates">"Email templates"</a>" (admins)"</li>
+                                    <li><a href="/staff/import">"Import from the ERP (CSV)"</a></li>
+                                    <li><a href="/staff/api-keys">"API keys"</a>" (admins)"</li>
+                                    <li><a href="/staff/webhooks">"Webhooks"</a>" (admins)"</li>
                                 </ul>
                             </nav>
                             <section class="panel narrow">

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod api_keys;
 pub mod audit;
 pub mod audit_history;
 pub mod campaigns;
@@ -14,6 +15,7 @@ pub mod disputes;
 pub mod documents;
 pub mod easy_pay;
 pub mod files;
+pub mod import;
 pub mod inbox;
 pub mod letters;
 pub mod magic_links;
@@ -34,3 +36,4 @@ pub mod supplier_profile;
 pub mod tasks;
 pub mod templates;
 pub mod tokens;
+pub mod webhooks;

@@ -1,0 +1,1 @@
+//! Data shapes of the API keys page.

@@ -1,0 +1,1 @@
+//! Tests of api_keys (filled in by its work).

@@ -1,0 +1,1 @@
+//! Tests of import (filled in by its work).

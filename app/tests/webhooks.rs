@@ -1,0 +1,1 @@
+//! Tests of webhooks (filled in by its work).
