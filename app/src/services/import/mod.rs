@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub batch_rows: usize,
     /// Tests only: stop as if the process died after this many committed batches.
     pub crash_after_batches: Option<u32>,
+    /// Where document files (the `documents` kind's PDFs) are stored: `$SETTLE_DATA_DIR`.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for RunOptions {
@@ -31,6 +33,7 @@ impl Default for RunOptions {
             dry_run: false,
             batch_rows: 1000,
             crash_after_batches: None,
+            data_dir: std::path::PathBuf::from("data"),
         }
     }
 }
