@@ -3,3 +3,4 @@
 pub mod aging_chart;
 pub mod focus;
 pub mod layout;
+pub mod staff_error;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{PreviewTemplate, RetryMail, SaveTemplate, list_dead_mail, list_templates};
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::staff::TemplateDraft;
 
@@ -147,20 +148,5 @@ fn message(err: AppError) -> String {
         AppError::Validation { message, .. } => message,
         AppError::Conflict(message) => message,
         other => other.to_string(),
-    }
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <div class="notice" role="alert">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a></p>
-        </div>
     }
 }

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::campaigns::{LaunchCampaign, get_campaign_detail, list_campaigns};
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::accounts::GAPS;
 use crate::model::campaigns::{CampaignDetail, CampaignTarget, CampaignView};
@@ -281,21 +282,6 @@ fn TargetTable(rows: Vec<CampaignTarget>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        </div>
-    }
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <div class="notice" role="alert">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a></p>
         </div>
     }
 }

@@ -15,6 +15,7 @@ use crate::api::inbox::{
     AssignTask, BulkAssignTasks, ClaimTask, LogCall, SetTaskStatus, get_account_activity,
     get_call_form, inbox_progress, list_tasks,
 };
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{StaffRole, TaskStatus};
 use crate::model::inbox::{
@@ -46,22 +47,6 @@ fn message(err: AppError) -> String {
         AppError::Unauthorized => "Your session has ended. Please sign in again.".to_owned(),
         AppError::Forbidden => "Your role cannot change tasks.".to_owned(),
         other => other.to_string(),
-    }
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        AppError::NotFound => "There is no such account.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <section class="panel narrow notice" role="alert" data-testid="inbox-denied">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a>" · "<a href="/staff">"Staff home"</a></p>
-        </section>
     }
 }
 
@@ -217,7 +202,7 @@ pub fn StaffInboxPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(list) => Either::Left(view! { <InboxBody list actions inputs get /> }),
-                    Err(err) => Either::Right(view! { <StaffError err /> }),
+                    Err(err) => Either::Right(view! { <StaffError err not_found="There is no such account." back=("/staff", "Staff home") /> }),
                 }
             })}
         </Transition>
@@ -868,7 +853,7 @@ pub fn AccountActivityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match activity.await {
                     Ok(a) => Either::Left(view! { <ActivityView a get /> }),
-                    Err(err) => Either::Right(view! { <StaffError err /> }),
+                    Err(err) => Either::Right(view! { <StaffError err not_found="There is no such account." back=("/staff", "Staff home") /> }),
                 }
             })}
         </Transition>

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::letters::{LetterOverview, list_letters};
-use crate::error::AppError;
+use crate::components::staff_error::StaffError;
 
 /// The direct-mail page for staff; downloading needs a collector or an admin.
 #[component]
@@ -160,19 +160,4 @@ fn LetterPicker(overview: LetterOverview) -> impl IntoView {
             </div>
         </section>
     })
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <div class="notice" role="alert">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a></p>
-        </div>
-    }
 }

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::reminders::{DryRunRule, GetRule, RulesOverview, SaveRule, list_rules};
 use crate::components::focus::focus_later;
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{StaffRole, StepAction, StepTrigger};
 use crate::model::portal::format_money;
@@ -872,21 +873,6 @@ fn DryRunView(report: DryRunReport) -> impl IntoView {
             {(shown < touched).then(|| view! {
                 <p class="muted small">{format!("Showing the first {shown} of {touched} invoices.")}</p>
             })}
-        </div>
-    }
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <div class="notice" role="alert">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a></p>
         </div>
     }
 }

@@ -17,6 +17,7 @@ use crate::api::staff_disputes::{
     AssignDispute, LineCredit, ReplyToDispute, ResolveDispute, STATUSES, StaffDispute, get_dispute,
     list_disputes, list_staff, status_label,
 };
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::disputes::{
     DisputeMessageView, DisputeView, DisputedLine, InvoiceLine, Queue, QueueRow, REASONS,
@@ -47,22 +48,6 @@ fn message(err: AppError) -> String {
         AppError::Conflict(message) => message,
         AppError::Unauthorized => "Your session has ended. Please sign in again.".to_owned(),
         other => other.to_string(),
-    }
-}
-
-#[component]
-fn StaffError(err: AppError) -> impl IntoView {
-    let text = match err {
-        AppError::Unauthorized => "Please sign in as staff.".to_owned(),
-        AppError::Forbidden => "Your role cannot see this page.".to_owned(),
-        AppError::NotFound => "There is no such dispute.".to_owned(),
-        other => other.to_string(),
-    };
-    view! {
-        <section class="panel narrow notice" role="alert">
-            <p>{text}</p>
-            <p><a href="/staff/sign-in">"Staff sign-in"</a>" · "<a href="/staff/disputes">"All disputes"</a></p>
-        </section>
     }
 }
 
@@ -125,7 +110,7 @@ pub fn StaffDisputesPage() -> impl IntoView {
                         </section>
                     }),
                     Ok(q) => EitherOf3::B(view! { <QueueTables queue=q /> }),
-                    Err(err) => EitherOf3::C(view! { <StaffError err /> }),
+                    Err(err) => EitherOf3::C(view! { <StaffError err not_found="There is no such dispute." back=("/staff/disputes", "All disputes") /> }),
                 }
             })}
         </Transition>
@@ -329,7 +314,7 @@ pub fn StaffDisputePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match dispute.await {
                     Ok(data) => Either::Left(view! { <DisputeDetail data actions inputs /> }),
-                    Err(err) => Either::Right(view! { <StaffError err /> }),
+                    Err(err) => Either::Right(view! { <StaffError err not_found="There is no such dispute." back=("/staff/disputes", "All disputes") /> }),
                 }
             })}
         </Transition>
