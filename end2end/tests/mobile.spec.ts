@@ -5,6 +5,10 @@ test("the overview fits a phone screen without sideways scrolling", async ({ pag
   await page.goto(freshLink(DEMO_CONTACT));
   await page.getByRole("button", { name: "Continue to your account" }).click();
   await expect(page.getByTestId("balance")).toBeVisible();
+  // Measure the page as it is shown: the browser paints nothing before the stylesheet has
+  // loaded, but scripts can measure the unstyled layout before then (a busy machine did).
+  await page.waitForLoadState("load");
+  await expect.poll(() => page.evaluate(() => document.styleSheets.length)).toBeGreaterThan(0);
   // The elements that reach past the screen's right edge, innermost first, so a failure names them.
   const overflowing = await page.evaluate(() => {
     const width = document.documentElement.clientWidth;

@@ -117,6 +117,9 @@ async fn resolve_caller(State(state): State<AppState>, mut req: Request, next: N
         },
         None => Caller::Anonymous,
     };
+    // The built JS, wasm and CSS are the same for everyone: let browsers keep them and ask
+    // again with `If-Modified-Since` (their names carry no hash, so not for long).
+    let asset = req.uri().path().starts_with("/pkg/");
     req.extensions_mut().insert(caller);
     let meta = app::services::audit::RequestMeta {
         request_id: hex::encode(rand::random::<[u8; 8]>()),
@@ -134,8 +137,9 @@ async fn resolve_caller(State(state): State<AppState>, mut req: Request, next: N
     }
     // Pages depend on who asks: never let a shared cache keep them.
     if !res.headers().contains_key(header::CACHE_CONTROL) {
+        let policy = if asset { "no-cache" } else { "no-store" };
         res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     res
 }

@@ -142,6 +142,12 @@ async fn responses_carry_security_headers_and_are_not_cached() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        // The built assets are the same for everyone: kept, but revalidated.
+        let (_, headers, _) = call(&router, "/pkg/settle.css", None, None).await;
+        assert_eq!(
+            headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-cache"[..])
+        );
     }
 }
 
