@@ -421,7 +421,7 @@ pub async fn save_account_field(
             current: account_value(&moved, field),
         });
     }
-    audit::append(
+    let event = audit::append(
         &txn,
         staff_edit(
             staff_id,
@@ -434,6 +434,7 @@ pub async fn save_account_field(
         now,
     )
     .await?;
+    crate::services::webhooks::profile_changed(&txn, &event, now).await?;
     txn.commit().await?;
     Ok(Saved::Done {
         version: current.version + 1,
@@ -510,7 +511,7 @@ pub async fn save_contact_field(
     if field == ContactField::Email {
         crate::services::magic_links::revoke_for_contact(&txn, contact_id, now).await?;
     }
-    audit::append(
+    let event = audit::append(
         &txn,
         staff_edit(
             staff_id,
@@ -523,6 +524,7 @@ pub async fn save_contact_field(
         now,
     )
     .await?;
+    crate::services::webhooks::profile_changed(&txn, &event, now).await?;
     txn.commit().await?;
     Ok(Saved::Done {
         version: current.version + 1,

@@ -373,6 +373,13 @@ pub async fn submit(
         now,
     )
     .await?;
+    crate::services::webhooks::dispute_event(
+        &txn,
+        crate::model::enums::WebhookEventKind::DisputeOpened,
+        created.id,
+        now,
+    )
+    .await?;
     let lines_ctx: Vec<_> = checked
         .iter()
         .map(|(a, line, minor)| {
@@ -997,6 +1004,13 @@ pub async fn resolve(
                 format_money(credited, &invoice.currency)
             )),
         },
+        now,
+    )
+    .await?;
+    crate::services::webhooks::dispute_event(
+        &txn,
+        crate::model::enums::WebhookEventKind::DisputeResolved,
+        dispute_id,
         now,
     )
     .await?;

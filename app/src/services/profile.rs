@@ -699,7 +699,7 @@ pub async fn decide(
             serde_json::from_slice(&payload).map_err(|_| AppError::Internal)?;
         apply(&txn, key, &held, &change, now).await?;
     }
-    audit::append(
+    let decided = audit::append(
         &txn,
         Change {
             actor_kind: ActorKind::Staff,
@@ -715,6 +715,9 @@ pub async fn decide(
         now,
     )
     .await?;
+    if approve {
+        crate::services::webhooks::profile_changed(&txn, &decided, now).await?;
+    }
     task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(TaskStatus::Done))
         .col_expr(task::Column::Outcome, Expr::value(status.as_str()))

@@ -229,6 +229,13 @@ pub async fn record_promise(
         now,
     )
     .await?;
+    crate::services::webhooks::promise_event(
+        &txn,
+        crate::model::enums::WebhookEventKind::PromiseMade,
+        created.id,
+        now,
+    )
+    .await?;
     tasks::open(
         &txn,
         tasks::NewTask {
@@ -522,6 +529,13 @@ async fn decide(
     )
     .await?;
     if status != PromiseStatus::Kept {
+        crate::services::webhooks::promise_event(
+            db,
+            crate::model::enums::WebhookEventKind::PromiseBroken,
+            p.id,
+            now,
+        )
+        .await?;
         let company = account::Entity::find_by_id(p.account_id)
             .one(db)
             .await?
@@ -725,6 +739,13 @@ pub async fn record_promise_by_staff(
                 numbers.join(", ")
             ),
         ),
+        now,
+    )
+    .await?;
+    crate::services::webhooks::promise_event(
+        db,
+        crate::model::enums::WebhookEventKind::PromiseMade,
+        created.id,
         now,
     )
     .await?;

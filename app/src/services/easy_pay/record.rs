@@ -366,6 +366,7 @@ async fn settle(
         .exec(txn)
         .await?;
     set_link_status(txn, link.id, PaymentLinkStatus::Completed, now).await?;
+    crate::services::webhooks::payment_received(txn, payment.id, now).await?;
     audit::append(
         txn,
         Change {
