@@ -62,6 +62,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Manage keys of the REST API.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Make a magic link for a contact and print it.
     Link {
         /// The contact's email address.
@@ -74,6 +79,34 @@ pub enum Command {
         #[arg(long)]
         invoice: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (shown once; Settle keeps only its hash).
+    Create {
+        /// What the key is for, e.g. the system that uses it.
+        #[arg(long)]
+        name: String,
+        /// What the key may do.
+        #[arg(long, value_enum, default_value_t = ScopeArg::Read)]
+        scope: ScopeArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Read,
+    ReadWrite,
+}
+
+impl From<ScopeArg> for app::model::enums::ApiScope {
+    fn from(scope: ScopeArg) -> Self {
+        match scope {
+            ScopeArg::Read => app::model::enums::ApiScope::Read,
+            ScopeArg::ReadWrite => app::model::enums::ApiScope::ReadWrite,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +290,20 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             file,
             dry_run,
         } => crate::import::cli(&db, kind.into(), &file, dry_run, clock.as_ref()).await,
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { name, scope },
+        } => {
+            let (key, secret) =
+                app::services::api_keys::create(&db, &name, scope.into(), None, clock.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            eprintln!(
+                "Created API key {} “{}” ({}); shown once:",
+                key.id, key.name, key.scope
+            );
+            println!("{secret}");
+            Ok(())
+        }
         Command::Link {
             email,
             purpose,
