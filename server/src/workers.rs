@@ -16,6 +16,10 @@ const PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 const PROMISES_EVERY: Duration = Duration::from_secs(10 * 60);
 /// How often onboarding campaigns are checked for follow-ups that are due.
 const CAMPAIGNS_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How often due webhook deliveries are looked for.
+const WEBHOOKS_EVERY: Duration = Duration::from_secs(5);
+/// Webhook deliveries claimed at a time.
+const WEBHOOK_BATCH: u64 = 20;
 
 /// Starts the workers; they stop when the process does.
 pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
@@ -33,12 +37,45 @@ pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
     });
 }
 
-/// Delivers queued webhook deliveries (stub: filled in by the webhooks work).
+/// Delivers queued webhook deliveries: claims due ones every [`WEBHOOKS_EVERY`] (straight
+/// again after a full batch), posts them signed and records the answers. Several processes
+/// may run it against one database; the claim's lease keeps them apart.
 pub fn spawn_webhook_delivery(
-    _db: DatabaseConnection,
-    _clock: Arc<dyn Clock>,
-    _secret_key: app::state::SecretKey,
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    secret_key: app::state::SecretKey,
 ) {
+    let client = match app::services::webhooks::http_client() {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::error!(%err, "webhooks will not be delivered");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        let now = move || clock.now();
+        loop {
+            match app::services::webhooks::deliver_due(
+                &db,
+                &secret_key,
+                &client,
+                &now,
+                WEBHOOK_BATCH,
+            )
+            .await
+            {
+                Ok(report) if report.claimed > 0 => {
+                    tracing::info!(?report, "delivered webhooks");
+                    if report.claimed as u64 >= WEBHOOK_BATCH {
+                        continue;
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%err, "claiming webhooks to deliver failed; will retry"),
+            }
+            tokio::time::sleep(WEBHOOKS_EVERY).await;
+        }
+    });
 }
 
 /// Delivers the outbox: a run every `poll_every` of the mailer's options, at once when
