@@ -109,10 +109,10 @@ async fn finished(db: &DatabaseConnection, id: i64) -> import_run::Model {
 /// An invoices file: line 2 is for an account that exists, line 3 for one that does not, line
 /// 4 has a date that is no date.
 fn invoices_csv() -> Vec<u8> {
-    b"external_id,invoice_number,account_number,invoice_date,due_date,currency,line_number,description,quantity,unit_price\n\
-INV-9001-1,INV-9001,C-1,2026-11-01,2026-12-01,USD,1,Widgets,2,10.00\n\
-INV-9002-1,INV-9002,C-404,2026-11-01,2026-12-01,USD,1,Widgets,1,5.00\n\
-INV-9003-1,INV-9003,C-1,2026-13-45,2026-12-01,USD,1,Widgets,1,5.00\n"
+    b"external_id,invoice_number,account_number,invoice_date,due_date,currency,line_no,description,quantity,unit_price\n\
+ERP-9001,INV-9001,C-1,2026-11-01,2026-12-01,USD,1,Widgets,2,10.00\n\
+ERP-9002,INV-9002,C-404,2026-11-01,2026-12-01,USD,1,Widgets,1,5.00\n\
+ERP-9003,INV-9003,C-1,2026-13-45,2026-12-01,USD,1,Widgets,1,5.00\n"
         .to_vec()
 }
 

@@ -15,6 +15,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::import::{get_import_run, list_import_runs};
 use crate::api::staff::get_staff_me;
 use crate::components::focus::focus_later;
+use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{ImportKind, ImportStatus, StaffRole};
 use crate::model::import::ImportRunView;
@@ -92,6 +93,26 @@ fn is_running(run: &ImportRunView) -> bool {
     run.status == ImportStatus::Running
 }
 
+/// What a screen reader hears when run's status changes.
+fn announce(run: &ImportRunView) -> String {
+    let id = run.id;
+    match run.status {
+        ImportStatus::Running if run.dry_run => format!("Import {id}: checking the file."),
+        ImportStatus::Running => format!("Import {id}: applying the file."),
+        ImportStatus::Checked => format!(
+            "Import {id} checked: {} rejected {}.",
+            grouped(run.rejected),
+            rows_word(run.rejected)
+        ),
+        ImportStatus::Applied => format!(
+            "Import {id} applied: {} rejected {}.",
+            grouped(run.rejected),
+            rows_word(run.rejected)
+        ),
+        ImportStatus::Failed => format!("Import {id} stopped."),
+    }
+}
+
 fn error_text(err: &AppError) -> String {
     match err {
         AppError::Unauthorized => "Please sign in as staff.".to_owned(),
@@ -151,12 +172,7 @@ pub fn StaffImportPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(me) => Either::Left(view! { <ImportScreen role=me.role /> }),
-                    Err(err) => Either::Right(view! {
-                        <section class="panel narrow notice" role="alert" data-testid="staff-error">
-                            <p>{error_text(&err)}</p>
-                            <p><a href="/staff/sign-in">"Staff sign-in"</a></p>
-                        </section>
-                    }),
+                    Err(err) => Either::Right(view! { <StaffError err /> }),
                 }
             })}
         </Transition>
@@ -188,6 +204,10 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     // Each (re)start of the polling takes a new generation; a timer of an older one does nothing.
     let generation = StoredValue::new(0u32);
+    // The run just started from this page: its panel takes the focus when it first shows, and
+    // the list is fetched again when it ends (the list showed it running).
+    let just_started = StoredValue::new(None::<i64>);
+    let focus_pending = StoredValue::new(false);
     Effect::new(move |_| {
         tick.track();
         let Some(id) = watched.get() else {
@@ -209,6 +229,10 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
                     let running = is_running(&run);
                     current.set(Some(run));
                     poll_error.set(None);
+                    if focus_pending.get_value() {
+                        focus_pending.set_value(false);
+                        focus_later("import-run".to_owned());
+                    }
                     if running {
                         set_timeout(
                             move || {
@@ -218,9 +242,9 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
                             },
                             std::time::Duration::from_millis(POLL_MS),
                         );
-                    } else if was_running {
+                    } else if was_running || just_started.get_value() == Some(id) {
+                        just_started.set_value(None);
                         list_version.update(|v| *v = v.wrapping_add(1));
-                        focus_later("import-report".to_owned());
                     }
                 }
                 Err(err) => {
@@ -241,9 +265,15 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
     let navigate = use_navigate();
     let started = Callback::new(move |(id, dry_run): (i64, bool)| {
         upload.checked_run.set(dry_run.then_some(id));
+        just_started.set_value(Some(id));
+        focus_pending.set_value(true);
         list_version.update(|v| *v = v.wrapping_add(1));
-        navigate(&format!("/staff/import?run={id}"), Default::default());
-        focus_later("import-run".to_owned());
+        if watched.get_untracked() == Some(id) {
+            // A failed run resumed under its own id: the address stays, so poll again.
+            tick.update(|t| *t = t.wrapping_add(1));
+        } else {
+            navigate(&format!("/staff/import?run={id}"), Default::default());
+        }
     });
     let form = if can_import {
         Either::Left(view! { <UploadForm upload started /> })
@@ -252,6 +282,8 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
             <p class="muted" data-testid="import-viewer">"Your role can see imports and their reports but not start one; collectors and admins can."</p>
         })
     };
+    // Said once per change of status, not at every poll (the bar's numbers are not announced).
+    let announcement = Memo::new(move |_| current.with(|c| c.as_ref().map(announce)));
     let run_view = move || {
         if let Some(message) = poll_error.get() {
             return EitherOf3::A(view! {
@@ -273,6 +305,7 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
             </p>
             {form}
         </section>
+        <p class="visually-hidden" role="status" data-testid="import-announcement">{announcement}</p>
         {run_view}
         <section class="panel" aria-labelledby="runs-title">
             <h2 id="runs-title">"Recent imports"</h2>
@@ -444,7 +477,7 @@ fn Progress(run: ImportRunView) -> impl IntoView {
         )
     };
     view! {
-        <div role="status">
+        <div>
             {bar}
             <p id="import-progress-text" data-testid="import-progress-text">{text}</p>
         </div>
@@ -553,7 +586,7 @@ fn Report(
         None
     };
     view! {
-        <div id="import-report" tabindex="-1" data-testid="import-report">
+        <div id="import-report" data-testid="import-report">
             {outcome}
             <div class="stats">
                 {stat(created, run.created, false, "import-created")}
