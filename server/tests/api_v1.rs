@@ -778,7 +778,7 @@ async fn the_change_feed_pages_through_ten_thousand_changes_without_gap_or_dupli
             Some(after.as_str()),
             "poll from the same place"
         );
-        let (_, first) = api.get("/api/v1/changes?limit=1", &k).await;
+        let (_, first) = api.get("/api/v1/changes?limit=1&entity=account", &k).await;
         assert_eq!(first["data"][0]["new_value"], "new 0");
         assert_eq!(first["data"][0]["channel"], "import");
     }
