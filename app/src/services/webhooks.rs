@@ -711,12 +711,11 @@ pub async fn deliver(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let secret = crypto::open(key, &endpoint.secret_encrypted).map_err(|err| {
+    let secret = crypto::open(key, &endpoint.secret_encrypted).inspect_err(|_| {
         tracing::error!(
             endpoint = endpoint.id,
             "the webhook secret does not open with SETTLE_SECRET_KEY"
         );
-        err
     })?;
     let secret = String::from_utf8(secret).map_err(|_| AppError::Internal)?;
     let timestamp = now.timestamp();
