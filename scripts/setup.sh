@@ -53,3 +53,14 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install --quiet aiosmtpd ||
     python3 -m pip install --quiet --break-system-packages aiosmtpd
 fi
+
+# scripts/schemathesis.sh fuzzes the REST API with schemathesis from PyPI.
+if ! command -v schemathesis >/dev/null 2>&1; then
+  say "installing schemathesis (fuzzes the REST API against its OpenAPI document)"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-pip
+  fi
+  python3 -m pip install --quiet schemathesis ||
+    python3 -m pip install --quiet --break-system-packages schemathesis
+fi
