@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use app::entities::import_run;
 use app::model::enums::{ImportStatus, StaffRole};
+use app::model::import::ImportRunView;
 use app::services::{import, sessions, staff};
 use app::testing::{databases, fixtures};
 use axum::body::Body;
