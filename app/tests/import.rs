@@ -91,9 +91,16 @@ async fn base(db: &DatabaseConnection) {
     apply(db, ImportKind::Invoices, "invoices.csv").await;
 }
 
+/// A kind, a fixture and the rejects it must produce (line, column, start of the reason).
+type Case = (
+    ImportKind,
+    &'static str,
+    &'static [(i64, &'static str, &'static str)],
+);
+
 #[tokio::test]
 async fn every_reject_names_its_line_column_and_reason() {
-    let cases: &[(ImportKind, &str, &[(i64, &str, &str)])] = &[
+    let cases: &[Case] = &[
         (
             ImportKind::Invoices,
             "reject_missing_account.csv",
