@@ -23,6 +23,9 @@ cargo test -p app -p server -p migration --features app/ssr
 step "build for the browser tests"
 cargo leptos build
 
+step "schemathesis: the REST API against its OpenAPI document"
+./scripts/schemathesis.sh
+
 step "Playwright in Chromium (SQLite)"
 (cd end2end && E2E_DATABASE=sqlite npx playwright test)
 
