@@ -318,7 +318,70 @@ async fn a_dry_run_is_checked_and_its_report_lists_every_rejected_row() {
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // What the page polls and lists, for any staff user.
+        let (status, _, text) = send(
+            &router,
+            server_fn("/api/staff/import/run", &format!("id={id}"), Some(&viewer)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {text}", t.backend);
+        let view: ImportRunView = serde_json::from_str(&text).expect("a run");
+        assert_eq!(
+            (
+                view.status,
+                view.processed_rows,
+                view.total_rows,
+                view.rejected
+            ),
+            (ImportStatus::Checked, 3, 3, 2)
+        );
+        let shown: Vec<(i64, String)> = view
+            .rejects
+            .into_iter()
+            .map(|r| (r.line, r.column))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (3, "account_number".to_owned()),
+                (4, "invoice_date".to_owned())
+            ]
+        );
+        let (status, _, _) = send(
+            &router,
+            server_fn("/api/staff/import/run", &format!("id={id}"), None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, text) = send(
+            &router,
+            server_fn("/api/staff/import/runs", "", Some(&viewer)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}: {text}", t.backend);
+        let list: Vec<ImportRunView> = serde_json::from_str(&text).expect("runs");
+        assert_eq!(list.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+
+        // The page itself, rendered on the server for a viewer: the run listed, no upload form.
+        let (status, _, html) = send(&router, get("/staff/import", Some(&viewer))).await;
+        assert_eq!(status, StatusCode::OK, "{}", t.backend);
+        assert!(html.contains("data-testid=\"import-viewer\""), "{html}");
+        assert!(!html.contains("data-testid=\"import-form\""));
+        assert!(
+            html.contains(&format!("data-testid=\"import-run-{id}\"")),
+            "{html}"
+        );
     }
+}
+
+fn server_fn(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut req =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    req.body(Body::from(body.to_owned())).expect("request")
 }
 
 #[tokio::test]
