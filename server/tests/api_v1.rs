@@ -865,3 +865,93 @@ async fn the_openapi_document_describes_exactly_the_served_routes() {
         }
     }
 }
+
+#[tokio::test]
+async fn only_admins_manage_keys_on_the_staff_page() {
+    for t in databases("api_v1_staff_keys").await {
+        let db = &t.conn;
+        let api = Api::new(db);
+        let cookie = |secret: String| format!("{}={secret}", app::services::sessions::COOKIE);
+        let mut cookies = Vec::new();
+        for (email, role) in [
+            ("admin@settle.test", app::model::enums::StaffRole::Admin),
+            (
+                "collector@settle.test",
+                app::model::enums::StaffRole::Collector,
+            ),
+        ] {
+            let user = app::services::staff::add(
+                db,
+                email,
+                "Someone",
+                role,
+                "a long enough password",
+                now(),
+            )
+            .await
+            .expect("staff");
+            let secret = app::services::sessions::open_staff_session(db, user.id, now())
+                .await
+                .expect("session");
+            cookies.push(cookie(secret));
+        }
+        let post = |path: &'static str, cookie: String, body: String| {
+            let router = api.router.clone();
+            async move {
+                let req = Request::post(path)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::from(body))
+                    .expect("request");
+                let res = router.oneshot(req).await.expect("response");
+                let status = res.status();
+                let bytes = res.into_body().collect().await.expect("body").to_bytes();
+                (status, String::from_utf8_lossy(&bytes).into_owned())
+            }
+        };
+
+        let (status, _) = post(
+            "/api/staff/api-keys/create",
+            cookies[1].clone(),
+            "name=ERP&scope=read".to_owned(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}: a collector", t.backend);
+        let (status, _) = post("/api/staff/api-keys", cookies[1].clone(), "".to_owned()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let (status, text) = post(
+            "/api/staff/api-keys/create",
+            cookies[0].clone(),
+            "name=ERP&scope=read_write".to_owned(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let created: Value = serde_json::from_str(&text).expect("json");
+        let secret = created["secret"]
+            .as_str()
+            .expect("the key, once")
+            .to_owned();
+        assert_eq!(created["key"]["scope"], "read_write");
+        let (status, _) = api.get("/api/v1/accounts", &secret).await;
+        assert_eq!(status, StatusCode::OK, "the new key works");
+
+        let (status, text) = post("/api/staff/api-keys", cookies[0].clone(), "".to_owned()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!text.contains(&secret), "the list never shows the key");
+        let id = created["key"]["id"].as_i64().expect("id");
+        let body = format!("id={id}");
+        let (status, _) = post(
+            "/api/staff/api-keys/revoke",
+            cookies[1].clone(),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = post("/api/staff/api-keys/revoke", cookies[0].clone(), body).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = api.get("/api/v1/accounts", &secret).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked from the page");
+    }
+}
