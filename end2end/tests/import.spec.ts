@@ -86,7 +86,7 @@ test("a clean dry run is applied from the page; applying the same file again cha
 
 test("a big file shows the server's progress while it is checked, then its report", async ({ page }) => {
   test.setTimeout(180_000);
-  const rows = 100_000;
+  const rows = 300_000;
   const big = path.join(DATA_DIR, "e2e-big-accounts.csv");
   const out = fs.createWriteStream(big);
   out.write("external_id,account_number,legal_name\n");
@@ -98,13 +98,13 @@ test("a big file shows the server's progress while it is checked, then its repor
   await upload(page, "accounts", big);
   const progress = page.getByTestId("import-progress");
   await expect(progress).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByTestId("import-progress-text")).toContainText(/of 100,000 rows|Counting the rows/);
+  await expect(page.getByTestId("import-progress-text")).toContainText(/of 300,000 rows|Counting the rows/);
   const max = Number(await progress.getAttribute("max"));
   if (max > 0) {
     expect(max).toBe(rows);
     expect(Number(await progress.getAttribute("value"))).toBeLessThanOrEqual(rows);
   }
   await expect(page.getByTestId("import-run")).toHaveAttribute("data-status", "checked", { timeout: 150_000 });
-  await expect(page.getByTestId("import-created")).toHaveText("100,000");
+  await expect(page.getByTestId("import-created")).toHaveText("300,000");
   fs.rmSync(big, { force: true });
 });
