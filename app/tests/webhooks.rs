@@ -809,3 +809,73 @@ async fn endpoints_refuse_bad_urls_and_keep_their_secret_sealed() {
         assert!(webhooks::list_endpoints(db).await.expect("list").is_empty());
     }
 }
+
+#[tokio::test]
+async fn an_approved_sensitive_change_queues_profile_changed_and_a_rejected_one_does_not() {
+    use app::entities::outbox_email;
+    use app::model::profile::SensitiveChange;
+    use app::services::profile;
+    for t in databases("webhooks_profile_decide").await {
+        let db = &t.conn;
+        let staff = admin(db).await;
+        let now = fixtures::now();
+        endpoint(
+            db,
+            staff,
+            "https://erp.example.com/p",
+            &[WebhookEventKind::ProfileChanged],
+        )
+        .await;
+        let (account_id, contact_id, _, _) = customer(db).await;
+        let mut decided = Vec::new();
+        for (approve, tin) in [(false, "12-3456789"), (true, "98-7654321")] {
+            let id = profile::request_change(
+                db,
+                &KEY,
+                PUBLIC_URL,
+                contact_id,
+                account_id,
+                &SensitiveChange::Tin(tin.into()),
+                now,
+            )
+            .await
+            .expect("request");
+            let mail = outbox_email::Entity::find()
+                .filter(outbox_email::COLUMN.template_key.eq(profile::CODE_TEMPLATE))
+                .order_by_desc(outbox_email::COLUMN.id)
+                .one(db)
+                .await
+                .expect("read")
+                .expect("code mail");
+            let code = mail
+                .body_text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .unwrap_or_default()
+                .to_owned();
+            profile::confirm(db, PUBLIC_URL, contact_id, id, &code, now)
+                .await
+                .expect("confirm");
+            profile::decide(db, &KEY, PUBLIC_URL, staff, id, approve, "not ours", now)
+                .await
+                .expect("decide");
+            decided.push(deliveries(db).await.len());
+        }
+        assert_eq!(
+            decided,
+            vec![0, 1],
+            "{}: only the approval is an event",
+            t.backend
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&deliveries(db).await[0].payload).expect("json");
+        assert_eq!(body["type"], "profile.changed");
+        assert_eq!(body["data"]["entity"], "profile_change");
+        assert_eq!(body["data"]["field"], "tin");
+        assert_eq!(body["data"]["account_number"], "C-7");
+        assert!(
+            !body.to_string().contains("7654321"),
+            "no value in the event"
+        );
+    }
+}
