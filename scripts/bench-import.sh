@@ -8,6 +8,7 @@
 #   scripts/bench-import.sh            # SQLite file under /tmp
 #   scripts/bench-import.sh postgres   # PostgreSQL (TEST_DATABASE_URL's server)
 #   INVOICES=10000 LINES=10 ACCOUNTS=500 scripts/bench-import.sh
+#   SETTLE_BIN=/tmp/settle scripts/bench-import.sh   # skip the build
 #
 # Everything generated lives under /tmp (or in a scratch PostgreSQL database) and is
 # deleted on exit.
@@ -20,9 +21,13 @@ ACCOUNTS="${ACCOUNTS:-3000}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-echo "== building settle (release)"
-cargo build --release -p server --bin settle
-BIN="$ROOT/target/release/settle"
+if [ -n "${SETTLE_BIN:-}" ]; then
+  BIN="$SETTLE_BIN"   # an already built binary: no build
+else
+  echo "== building settle (release)"
+  cargo build --release -p server --bin settle
+  BIN="$ROOT/target/release/settle"
+fi
 
 WORK="$(mktemp -d /tmp/settle-bench-import.XXXXXX)"
 PG_ADMIN="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
