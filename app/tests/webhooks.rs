@@ -879,3 +879,52 @@ async fn an_approved_sensitive_change_queues_profile_changed_and_a_rejected_one_
         );
     }
 }
+
+#[tokio::test]
+async fn a_customers_own_profile_edit_queues_profile_changed_per_changed_field() {
+    use app::services::profile;
+    for t in databases("webhooks_profile_own_edit").await {
+        let db = &t.conn;
+        let staff = admin(db).await;
+        let now = fixtures::now();
+        endpoint(
+            db,
+            staff,
+            "https://erp.example.com/p",
+            &[WebhookEventKind::ProfileChanged],
+        )
+        .await;
+        let (account_id, contact_id, _, _) = customer(db).await;
+        let current = profile::profile(db, account_id).await.expect("profile");
+        let website = "https://new.example.com";
+        profile::update_company(
+            db,
+            contact_id,
+            account_id,
+            &current.legal_name,
+            &current.display_name,
+            website,
+            now,
+        )
+        .await
+        .expect("save");
+        let queued = deliveries(db).await;
+        assert_eq!(queued.len(), 1, "{}: one field changed", t.backend);
+        let body: serde_json::Value = serde_json::from_str(&queued[0].payload).expect("json");
+        assert_eq!(body["data"]["field"], "website");
+        assert_eq!(body["data"]["channel"], "portal");
+        // Saving the same values again is no change and no event.
+        profile::update_company(
+            db,
+            contact_id,
+            account_id,
+            &current.legal_name,
+            &current.display_name,
+            website,
+            now,
+        )
+        .await
+        .expect("save again");
+        assert_eq!(deliveries(db).await.len(), 1, "{}", t.backend);
+    }
+}

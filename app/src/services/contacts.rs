@@ -305,7 +305,7 @@ pub async fn change_email(
         .await?;
     magic_links::revoke_for_contact(&txn, contact_id, now).await?;
     let (actor_kind, actor_id, channel) = actor;
-    audit::append(
+    let event = audit::append(
         &txn,
         Change {
             actor_kind,
@@ -321,6 +321,7 @@ pub async fn change_email(
         now,
     )
     .await?;
+    crate::services::webhooks::profile_changed(&txn, &event, now).await?;
     let after = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?

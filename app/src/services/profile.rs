@@ -208,6 +208,18 @@ fn contact_change<'a>(
     }
 }
 
+/// Appends the audit event of a change the customer made to their own data, and queues the
+/// `profile.changed` webhook for it in the same transaction.
+async fn record_change(
+    db: &impl ConnectionTrait,
+    change: audit::Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let event = audit::append(db, change, now).await?;
+    crate::services::webhooks::profile_changed(db, &event, now).await?;
+    Ok(())
+}
+
 /// Updates the company's names and website (not sensitive: applied at once, audited).
 ///
 /// # Errors
@@ -259,7 +271,7 @@ pub async fn update_company(
         .exec(&txn)
         .await?;
     for (field, old, new) in changes.iter().filter(|(_, o, n)| o != n) {
-        audit::append(
+        record_change(
             &txn,
             contact_change(
                 &who,
@@ -343,7 +355,7 @@ pub async fn update_mailing_address(
     let old_text = before.as_ref().map(address_text);
     let new_text = address_text(&after);
     if old_text.as_deref() != Some(new_text.as_str()) {
-        audit::append(
+        record_change(
             &txn,
             contact_change(
                 &who,
@@ -943,7 +955,7 @@ pub async fn add_contact(
     }
     .insert(&txn)
     .await?;
-    audit::append(
+    record_change(
         &txn,
         contact_change(
             &who,
@@ -1007,7 +1019,7 @@ pub async fn update_contact(
         ),
     ];
     for (field, old, new) in changes.iter().filter(|(_, o, n)| o != n) {
-        audit::append(
+        record_change(
             &txn,
             contact_change(
                 &who,
@@ -1057,7 +1069,7 @@ pub async fn remove_contact(
         ));
     }
     contact::Entity::delete_by_id(target_id).exec(&txn).await?;
-    audit::append(
+    record_change(
         &txn,
         contact_change(
             &who,
