@@ -3,9 +3,9 @@
 //! problem details, and an OpenAPI 3.1 description generated from this code at
 //! `/api/v1/openapi.json`.
 //!
-//! Every operation is registered through [`ROUTES`] from its `#[utoipa::path]`, which gives
-//! the path and method it is served at; a test checks that the document and the served
-//! routes are the same.
+//! Every operation is routed from its `#[utoipa::path]`, which gives the path and method it
+//! is served at (see `keyed`); a test checks that the document lists exactly the routes
+//! [`served_routes`] reports.
 
 pub mod accounts;
 pub mod auth;

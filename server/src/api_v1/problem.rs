@@ -155,6 +155,14 @@ impl From<AppError> for Problem {
 
 impl From<sea_orm::DbErr> for Problem {
     fn from(err: sea_orm::DbErr) -> Self {
+        // Two requests creating the same external id at once: the second loses the race.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return AppError::Conflict(
+                "another request created the same record at the same time; send it again"
+                    .to_owned(),
+            )
+            .into();
+        }
         AppError::from(err).into()
     }
 }
