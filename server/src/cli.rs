@@ -289,7 +289,17 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             kind,
             file,
             dry_run,
-        } => crate::import::cli(&db, kind.into(), &file, dry_run, clock.as_ref()).await,
+        } => {
+            crate::import::cli(
+                &db,
+                kind.into(),
+                &file,
+                dry_run,
+                &config.data_dir,
+                clock.as_ref(),
+            )
+            .await
+        }
         Command::ApiKey {
             command: ApiKeyCommand::Create { name, scope },
         } => {

@@ -9,7 +9,7 @@ use app::state::Clock;
 use sea_orm::DatabaseConnection;
 
 /// `settle import`: checks `file`, prints the report, and (unless `dry_run`) applies it.
-/// Document files go under `$SETTLE_DATA_DIR` (default `data`). A run that stopped part-way
+/// Document files go under `data_dir` (`SETTLE_DATA_DIR`). A run that stopped part-way
 /// resumes when the same file is imported again.
 ///
 /// # Errors
@@ -19,6 +19,7 @@ pub async fn cli(
     kind: ImportKind,
     file: &Path,
     dry_run: bool,
+    data_dir: &Path,
     clock: &dyn Clock,
 ) -> Result<(), String> {
     let sha256 = import::sha256_of(file)
@@ -41,8 +42,7 @@ pub async fn cli(
     }
     let opts = RunOptions {
         dry_run,
-        data_dir: std::env::var_os("SETTLE_DATA_DIR")
-            .map_or_else(|| "data".into(), std::path::PathBuf::from),
+        data_dir: data_dir.to_path_buf(),
         ..RunOptions::default()
     };
     let progress = tokio::spawn(watch(db.clone(), run.id));
