@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_history;
 pub mod campaigns;
+pub mod claims;
 pub mod contacts;
 pub mod crypto;
 pub mod dashboard;

@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionSession, TransactionTrait, prelude::*,
 };
 
@@ -116,61 +116,26 @@ pub async fn claim_due(
         return Ok(Vec::new());
     }
     let until = now + lease;
-    let due = || {
-        outbox_email::Entity::find()
-            .filter(claimable(now))
-            .order_by_asc(outbox_email::Column::NextAttemptAt)
-            .order_by_asc(outbox_email::Column::Id)
-            .limit(limit)
-    };
-    let mark = || {
-        outbox_email::Entity::update_many()
-            .col_expr(
-                outbox_email::Column::Status,
-                Expr::value(OutboxStatus::Sending),
-            )
-            .col_expr(outbox_email::Column::ClaimedUntil, Expr::value(until))
-    };
-    let mut claimed = if db.get_database_backend() == DbBackend::Postgres {
-        let txn = db.begin().await?;
-        let ids: Vec<i64> = due()
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|row| row.id)
-            .collect();
-        let rows = if ids.is_empty() {
-            Vec::new()
-        } else {
-            mark()
-                .filter(outbox_email::COLUMN.id.is_in(ids))
-                .exec_with_returning(&txn)
-                .await?
-        };
-        txn.commit().await?;
-        rows
-    } else {
-        let mut ids = Vec::new();
-        for row in due().all(db).await? {
-            let taken = mark()
-                .filter(outbox_email::COLUMN.id.eq(row.id))
-                .filter(claimable(now))
-                .exec(db)
-                .await?;
-            if taken.rows_affected == 1 {
-                ids.push(row.id);
-            }
-        }
-        if ids.is_empty() {
-            Vec::new()
-        } else {
-            outbox_email::Entity::find()
-                .filter(outbox_email::COLUMN.id.is_in(ids))
-                .all(db)
-                .await?
-        }
-    };
+    let due = outbox_email::Entity::find()
+        .filter(claimable(now))
+        .order_by_asc(outbox_email::Column::NextAttemptAt)
+        .order_by_asc(outbox_email::Column::Id)
+        .limit(limit);
+    let mark = outbox_email::Entity::update_many()
+        .col_expr(
+            outbox_email::Column::Status,
+            Expr::value(OutboxStatus::Sending),
+        )
+        .col_expr(outbox_email::Column::ClaimedUntil, Expr::value(until));
+    let mut claimed = crate::services::claims::claim(
+        db,
+        due,
+        mark,
+        claimable(now),
+        outbox_email::Column::Id,
+        |row| row.id,
+    )
+    .await?;
     claimed.sort_by_key(|row| (row.next_attempt_at, row.id));
     Ok(claimed)
 }

@@ -13,9 +13,9 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionSession, TransactionTrait, TryInsertResult, prelude::*,
 };
 use serde_json::{Value, json};
@@ -557,58 +557,23 @@ pub async fn claim_due(
         return Ok(Vec::new());
     }
     let until = now + LEASE;
-    let due = || {
-        webhook_delivery::Entity::find()
-            .filter(claimable(now))
-            .filter(webhook_delivery::COLUMN.endpoint_id.is_in(active.clone()))
-            .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-            .order_by_asc(webhook_delivery::Column::Id)
-            .limit(limit)
-    };
-    let mark = || {
-        webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(until))
-    };
-    let mut claimed = if db.get_database_backend() == DbBackend::Postgres {
-        let txn = db.begin().await?;
-        let ids: Vec<i64> = due()
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|row| row.id)
-            .collect();
-        let rows = if ids.is_empty() {
-            Vec::new()
-        } else {
-            mark()
-                .filter(webhook_delivery::COLUMN.id.is_in(ids))
-                .exec_with_returning(&txn)
-                .await?
-        };
-        txn.commit().await?;
-        rows
-    } else {
-        let mut ids = Vec::new();
-        for row in due().all(db).await? {
-            let taken = mark()
-                .filter(webhook_delivery::COLUMN.id.eq(row.id))
-                .filter(claimable(now))
-                .exec(db)
-                .await?;
-            if taken.rows_affected == 1 {
-                ids.push(row.id);
-            }
-        }
-        if ids.is_empty() {
-            Vec::new()
-        } else {
-            webhook_delivery::Entity::find()
-                .filter(webhook_delivery::COLUMN.id.is_in(ids))
-                .all(db)
-                .await?
-        }
-    };
+    let due = webhook_delivery::Entity::find()
+        .filter(claimable(now))
+        .filter(webhook_delivery::COLUMN.endpoint_id.is_in(active))
+        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+        .order_by_asc(webhook_delivery::Column::Id)
+        .limit(limit);
+    let mark = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(until));
+    let mut claimed = crate::services::claims::claim(
+        db,
+        due,
+        mark,
+        claimable(now),
+        webhook_delivery::Column::Id,
+        |row| row.id,
+    )
+    .await?;
     claimed.sort_by_key(|row| (row.next_attempt_at, row.id));
     Ok(claimed)
 }

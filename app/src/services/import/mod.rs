@@ -645,7 +645,40 @@ pub async fn view(db: &impl ConnectionTrait, run_id: i64) -> Result<ImportRunVie
         .limit(REJECTS_SHOWN as u64)
         .all(db)
         .await?;
-    Ok(ImportRunView {
+    Ok(run_view(
+        run,
+        shown
+            .into_iter()
+            .map(|r| RejectView {
+                line: r.line,
+                column: r.column_name,
+                reason: r.reason,
+            })
+            .collect(),
+    ))
+}
+
+/// The `limit` latest runs, newest first, as the page lists them (without rejected rows).
+///
+/// # Errors
+/// Database errors.
+pub async fn recent_runs(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<ImportRunView>, AppError> {
+    let runs = import_run::Entity::find()
+        .order_by_desc(import_run::COLUMN.id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(runs
+        .into_iter()
+        .map(|run| run_view(run, Vec::new()))
+        .collect())
+}
+
+fn run_view(run: import_run::Model, rejects: Vec<RejectView>) -> ImportRunView {
+    ImportRunView {
         id: run.id,
         kind: run.kind,
         file_name: run.file_name,
@@ -660,15 +693,8 @@ pub async fn view(db: &impl ConnectionTrait, run_id: i64) -> Result<ImportRunVie
         error: run.error,
         started_at: run.started_at,
         finished_at: run.finished_at,
-        rejects: shown
-            .into_iter()
-            .map(|r| RejectView {
-                line: r.line,
-                column: r.column_name,
-                reason: r.reason,
-            })
-            .collect(),
-    })
+        rejects,
+    }
 }
 
 /// Every rejected row of a run, by line (for the CSV report).
