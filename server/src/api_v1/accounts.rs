@@ -9,7 +9,7 @@ use app::model::enums::{
 use app::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::*};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
@@ -228,11 +228,9 @@ pub async fn list_accounts(
     let limit = page::limit(f.limit)?;
     let after = page::decode(f.cursor.as_deref(), "cursor")?;
     let status = parse_vocab::<AccountStatus>(f.status.as_deref(), "status")?;
-    let mut select = account::Entity::find()
-        .filter(account::COLUMN.id.gt(after))
-        .filter(app::services::accounts::search(
-            f.q.as_deref().unwrap_or(""),
-        ));
+    let mut select = account::Entity::find().filter(app::services::accounts::search(
+        f.q.as_deref().unwrap_or(""),
+    ));
     if let Some(since) = f.updated_since {
         select = select.filter(account::COLUMN.updated_at.gte(since));
     }
@@ -242,12 +240,10 @@ pub async fn list_accounts(
     if let Some(external_id) = f.external_id {
         select = select.filter(account::COLUMN.external_id.eq(external_id));
     }
-    let rows = select
-        .order_by_asc(account::COLUMN.id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let page = page::page(rows, limit, |a| a.id);
+    let page = page::fetch(&state.db, select, account::Column::Id, after, limit, |a| {
+        a.id
+    })
+    .await?;
     Ok(axum::Json(Page {
         data: with_people(&state.db, page.data).await?,
         next_cursor: page.next_cursor,

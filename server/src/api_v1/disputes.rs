@@ -7,7 +7,7 @@ use app::model::enums::{DisputeReason, DisputeStatus};
 use app::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::*};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
@@ -137,9 +137,8 @@ pub async fn list_disputes(
     let limit = page::limit(f.limit)?;
     let after = page::decode(f.cursor.as_deref(), "cursor")?;
     let status = parse_vocab::<DisputeStatus>(f.status.as_deref(), "status")?;
-    let mut select = dispute::Entity::find()
-        .filter(dispute::COLUMN.id.gt(after))
-        .filter(dispute::COLUMN.status.ne(DisputeStatus::Draft));
+    let mut select =
+        dispute::Entity::find().filter(dispute::COLUMN.status.ne(DisputeStatus::Draft));
     if let Some(account_id) = f.account_id {
         select = select.filter(dispute::COLUMN.account_id.eq(account_id));
     }
@@ -152,12 +151,10 @@ pub async fn list_disputes(
     if let Some(since) = f.updated_since {
         select = select.filter(dispute::COLUMN.updated_at.gte(since));
     }
-    let rows = select
-        .order_by_asc(dispute::COLUMN.id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let page = page::page(rows, limit, |d| d.id);
+    let page = page::fetch(&state.db, select, dispute::Column::Id, after, limit, |d| {
+        d.id
+    })
+    .await?;
     Ok(axum::Json(Page {
         data: with_lines(&state.db, page.data).await?,
         next_cursor: page.next_cursor,

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, prelude::*,
+    TransactionTrait, prelude::*,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
@@ -178,7 +178,7 @@ pub async fn list_documents(
     let after = page::decode(f.cursor.as_deref(), "cursor")?;
     let kind = parse_vocab::<DocumentKind>(f.kind.as_deref(), "kind")?;
     let status = parse_vocab::<DocumentStatus>(f.status.as_deref(), "status")?;
-    let mut select = document::Entity::find().filter(document::COLUMN.id.gt(after));
+    let mut select = document::Entity::find();
     if let Some(account_id) = f.account_id {
         select = select.filter(document::COLUMN.account_id.eq(account_id));
     }
@@ -194,12 +194,10 @@ pub async fn list_documents(
     if let Some(external_id) = f.external_id {
         select = select.filter(document::COLUMN.external_id.eq(external_id));
     }
-    let rows = select
-        .order_by_asc(document::COLUMN.id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let page = page::page(rows, limit, |d| d.id);
+    let page = page::fetch(&state.db, select, document::Column::Id, after, limit, |d| {
+        d.id
+    })
+    .await?;
     Ok(axum::Json(Page {
         data: with_lines(&state.db, page.data).await?,
         next_cursor: page.next_cursor,

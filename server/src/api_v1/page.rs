@@ -2,7 +2,10 @@
 //! [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]), and an opaque cursor for the next page, so a
 //! client paging through sees every row once even while rows are added.
 
-use sea_orm::Iterable;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
@@ -61,6 +64,28 @@ pub fn decode(cursor: Option<&str>, field: &str) -> Result<i64, Problem> {
                 format!("{field} is not a cursor this API handed out"),
             )
         })
+}
+
+/// The page of `select` that follows the row with id `after`: rows in id order, `limit` of
+/// them, and the cursor of the next page when there is one.
+///
+/// # Errors
+/// Database errors.
+pub async fn fetch<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id: E::Column,
+    after: i64,
+    limit: u64,
+    id_of: fn(&E::Model) -> i64,
+) -> Result<Page<E::Model>, DbErr> {
+    let rows = select
+        .filter(id.gt(after))
+        .order_by_asc(id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    Ok(page(rows, limit, id_of))
 }
 
 /// The page from `rows`, fetched with one row more than `limit` to know whether another

@@ -172,7 +172,7 @@ pub async fn list_payments(
     let limit = page::limit(f.limit)?;
     let after = page::decode(f.cursor.as_deref(), "cursor")?;
     let status = parse_vocab::<PaymentStatus>(f.status.as_deref(), "status")?;
-    let mut select = payment::Entity::find().filter(payment::COLUMN.id.gt(after));
+    let mut select = payment::Entity::find();
     if let Some(account_id) = f.account_id {
         select = select.filter(payment::COLUMN.account_id.eq(account_id));
     }
@@ -185,12 +185,10 @@ pub async fn list_payments(
     if let Some(external_id) = f.external_id {
         select = select.filter(payment::COLUMN.external_id.eq(external_id));
     }
-    let rows = select
-        .order_by_asc(payment::COLUMN.id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let page = page::page(rows, limit, |p| p.id);
+    let page = page::fetch(&state.db, select, payment::Column::Id, after, limit, |p| {
+        p.id
+    })
+    .await?;
     Ok(axum::Json(Page {
         data: with_applications(&state.db, page.data).await?,
         next_cursor: page.next_cursor,

@@ -7,7 +7,7 @@ use app::model::enums::PromiseStatus;
 use app::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::*};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use utoipa::{IntoParams, ToSchema};
@@ -119,19 +119,17 @@ pub async fn list_promises(
     let limit = page::limit(f.limit)?;
     let after = page::decode(f.cursor.as_deref(), "cursor")?;
     let status = parse_vocab::<PromiseStatus>(f.status.as_deref(), "status")?;
-    let mut select = promise::Entity::find().filter(promise::COLUMN.id.gt(after));
+    let mut select = promise::Entity::find();
     if let Some(account_id) = f.account_id {
         select = select.filter(promise::COLUMN.account_id.eq(account_id));
     }
     if let Some(status) = status {
         select = select.filter(promise::COLUMN.status.eq(status));
     }
-    let rows = select
-        .order_by_asc(promise::COLUMN.id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let page = page::page(rows, limit, |p| p.id);
+    let page = page::fetch(&state.db, select, promise::Column::Id, after, limit, |p| {
+        p.id
+    })
+    .await?;
     Ok(axum::Json(Page {
         data: with_documents(&state.db, page.data).await?,
         next_cursor: page.next_cursor,
