@@ -266,20 +266,8 @@ pub(crate) fn prepare(state: &mut State, rows: Vec<Row>) -> Prepared<Unit> {
         }
         Repeat::First | Repeat::Same => {}
     }
-    match state
-        .ids
-        .check(&unit.external_id, row.line, fingerprint(&unit.values))
-    {
-        Repeat::First => Prepared::Unit(unit),
-        Repeat::Same => Prepared::Unchanged(n),
-        Repeat::Different(first) => Prepared::Rejected(
-            n,
-            vec![row.reject(
-                "external_id",
-                format!("duplicate external id with different content (first on line {first})"),
-            )],
-        ),
-    }
+    let (key, content) = (unit.external_id.clone(), fingerprint(&unit.values));
+    state.ids.admit(unit, &key, &row, n, content)
 }
 
 async fn apply(

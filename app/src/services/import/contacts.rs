@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::table::{Column, Row, opt, req};
-use super::{Ctx, Kind, Outcome, Prepared, Reject, Repeat, Seen, fingerprint, values};
+use super::{Ctx, Kind, Outcome, Prepared, Reject, Seen, fingerprint, values};
 use crate::entities::{account, contact};
 use crate::error::AppError;
 use crate::model::accounts::{ContactField, check_contact_field};
@@ -144,20 +144,8 @@ impl Kind for Contacts {
             Ok(u) => u,
             Err(rejects) => return Prepared::Rejected(n, rejects),
         };
-        match self
-            .ids
-            .check(&unit.external_id, row.line, fingerprint(&unit.values))
-        {
-            Repeat::First => Prepared::Unit(unit),
-            Repeat::Same => Prepared::Unchanged(n),
-            Repeat::Different(first) => Prepared::Rejected(
-                n,
-                vec![row.reject(
-                    "external_id",
-                    format!("duplicate external id with different content (first on line {first})"),
-                )],
-            ),
-        }
+        let (key, content) = (unit.external_id.clone(), fingerprint(&unit.values));
+        self.ids.admit(unit, &key, &row, n, content)
     }
 
     async fn apply(

@@ -727,6 +727,30 @@ pub(crate) enum Repeat {
 }
 
 impl Seen {
+    /// `unit` (of `rows` rows, starting at `row`) when its external id is new in this file;
+    /// unchanged when a row before gave the same id and content; rejected when the content
+    /// differs.
+    pub(crate) fn admit<U>(
+        &mut self,
+        unit: U,
+        external_id: &str,
+        row: &Row,
+        rows: i64,
+        fingerprint: u64,
+    ) -> Prepared<U> {
+        match self.check(external_id, row.line, fingerprint) {
+            Repeat::First => Prepared::Unit(unit),
+            Repeat::Same => Prepared::Unchanged(rows),
+            Repeat::Different(first) => Prepared::Rejected(
+                rows,
+                vec![row.reject(
+                    "external_id",
+                    format!("duplicate external id with different content (first on line {first})"),
+                )],
+            ),
+        }
+    }
+
     pub(crate) fn check(&mut self, key: &str, line: i64, fingerprint: u64) -> Repeat {
         match self.map.get(key) {
             None => {

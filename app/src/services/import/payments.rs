@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::table::{Column, Row, opt, req};
-use super::{Ctx, Kind, Outcome, Prepared, Reject, Repeat, Seen, fingerprint, values};
+use super::{Ctx, Kind, Outcome, Prepared, Reject, Seen, fingerprint, values};
 use crate::entities::{account, document, payment, payment_application};
 use crate::error::AppError;
 use crate::model::enums::{
@@ -190,17 +190,8 @@ impl Kind for Payments {
             &unit.reference,
             &unit.applies_to,
         ));
-        match self.ids.check(&unit.external_id, row.line, content) {
-            Repeat::First => Prepared::Unit(unit),
-            Repeat::Same => Prepared::Unchanged(n),
-            Repeat::Different(first) => Prepared::Rejected(
-                n,
-                vec![row.reject(
-                    "external_id",
-                    format!("duplicate external id with different content (first on line {first})"),
-                )],
-            ),
-        }
+        let key = unit.external_id.clone();
+        self.ids.admit(unit, &key, &row, n, content)
     }
 
     async fn apply(
