@@ -61,22 +61,7 @@ pub async fn record_promise(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<PromiseView, AppError> {
-    let ids: BTreeSet<i64> = document_ids.iter().copied().collect();
-    if ids.is_empty() {
-        return Err(AppError::validation(
-            "document_ids",
-            "choose at least one open invoice",
-        ));
-    }
-    if ids.len() > MAX_INVOICES {
-        return Err(AppError::validation(
-            "document_ids",
-            format!("choose at most {MAX_INVOICES} invoices"),
-        ));
-    }
-    check_date(date, now.date_naive()).map_err(|m| AppError::validation("date", m))?;
-    let note = check_note(note).map_err(|m| AppError::validation("note", m))?;
-
+    let (ids, note) = check_request(document_ids, date, note, now)?;
     let txn = db.begin().await?;
     let who = contact::Entity::find_by_id(contact_id)
         .one(&txn)
@@ -85,157 +70,18 @@ pub async fn record_promise(
     if who.account_id != account_id {
         return Err(AppError::Forbidden);
     }
-    let company = account::Entity::find_by_id(account_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let docs = document::Entity::find()
-        .filter(document::COLUMN.id.is_in(ids.iter().copied()))
-        .filter(document::COLUMN.account_id.eq(account_id))
-        .order_by_asc(document::COLUMN.due_date)
-        .order_by_asc(document::COLUMN.id)
-        .all(&txn)
-        .await?;
-    if docs.len() != ids.len() {
-        return Err(AppError::validation(
-            "document_ids",
-            "one of the chosen invoices is not on your account",
-        ));
-    }
-    if let Some(closed) = docs.iter().find(|d| {
-        d.kind != DocumentKind::Invoice
-            || !matches!(
-                d.status,
-                DocumentStatus::Open | DocumentStatus::PaymentPending
-            )
-            || d.open_minor <= 0
-    }) {
-        return Err(AppError::validation(
-            "document_ids",
-            format!("invoice {} is not open", closed.number),
-        ));
-    }
-    let open_total: i64 = docs.iter().map(|d| d.open_minor).sum();
-    check_amount(amount_minor, open_total).map_err(|m| AppError::validation("amount", m))?;
-
-    let created = promise::ActiveModel {
-        account_id: Set(account_id),
-        contact_id: Set(Some(contact_id)),
-        amount_minor: Set(amount_minor),
-        currency: Set(company.currency.clone()),
-        promised_date: Set(date),
-        note: Set(note.clone()),
-        status: Set(PromiseStatus::Open),
-        created_at: Set(now),
-        resolved_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let (company, view) = write_promise(
+        &txn,
+        Promisor::Contact(contact_id),
+        account_id,
+        &ids,
+        amount_minor,
+        date,
+        note,
+        now,
+    )
     .await?;
-    // Spread the amount over the invoices, oldest due first.
-    let mut left = amount_minor;
-    let rows: Vec<promise_document::ActiveModel> = docs
-        .iter()
-        .map(|d| {
-            let part = d.open_minor.min(left);
-            left -= part;
-            promise_document::ActiveModel {
-                promise_id: Set(created.id),
-                document_id: Set(d.id),
-                amount_minor: Set(part),
-            }
-        })
-        .collect();
-
-    // An older open promise on any of these invoices gives way to this one.
-    let older_ids: BTreeSet<i64> = promise_document::Entity::find()
-        .filter(
-            promise_document::COLUMN
-                .document_id
-                .is_in(ids.iter().copied()),
-        )
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|pd| pd.promise_id)
-        .collect();
-    promise_document::Entity::insert_many(rows)
-        .exec(&txn)
-        .await?;
-    let older = promise::Entity::find()
-        .filter(promise::COLUMN.id.is_in(older_ids))
-        .filter(promise::COLUMN.account_id.eq(account_id))
-        .filter(promise::COLUMN.status.eq(PromiseStatus::Open))
-        .all(&txn)
-        .await?;
-    for old in older {
-        let marker = format!(
-            "[{}: replaced by promise #{}]",
-            now.date_naive(),
-            created.id
-        );
-        let note = match old.note.as_deref() {
-            Some(n) if !n.is_empty() => format!("{n}\n{marker}"),
-            _ => marker,
-        };
-        promise::Entity::update_many()
-            .col_expr(
-                promise::Column::Status,
-                Expr::value(PromiseStatus::Replaced),
-            )
-            .col_expr(promise::Column::ResolvedAt, Expr::value(Some(now)))
-            .col_expr(promise::Column::Note, Expr::value(Some(note)))
-            .filter(promise::COLUMN.id.eq(old.id))
-            .filter(promise::COLUMN.status.eq(PromiseStatus::Open))
-            .exec(&txn)
-            .await?;
-        audit::append(
-            &txn,
-            Change {
-                actor_kind: ActorKind::Contact,
-                actor_id: Some(contact_id),
-                channel: Channel::Portal,
-                account_id: Some(account_id),
-                entity: "promise",
-                entity_id: Some(old.id),
-                field: Some("status"),
-                old_value: Some(PromiseStatus::Open.to_string()),
-                new_value: Some(format!("{} by #{}", PromiseStatus::Replaced, created.id)),
-            },
-            now,
-        )
-        .await?;
-    }
-
     let amount = format_money(amount_minor, &company.currency);
-    let numbers: Vec<String> = docs.iter().map(|d| d.number.clone()).collect();
-    audit::append(
-        &txn,
-        Change {
-            actor_kind: ActorKind::Contact,
-            actor_id: Some(contact_id),
-            channel: Channel::Portal,
-            account_id: Some(account_id),
-            entity: "promise",
-            entity_id: Some(created.id),
-            field: Some("status"),
-            old_value: None,
-            new_value: Some(format!(
-                "{}: {amount} by {date} for {}",
-                PromiseStatus::Open,
-                numbers.join(", ")
-            )),
-        },
-        now,
-    )
-    .await?;
-    crate::services::webhooks::promise_event(
-        &txn,
-        crate::model::enums::WebhookEventKind::PromiseMade,
-        created.id,
-        now,
-    )
-    .await?;
     tasks::open(
         &txn,
         tasks::NewTask {
@@ -245,9 +91,9 @@ pub async fn record_promise(
                 "{} promised to pay {amount} by {date} for {} ({})",
                 who.name,
                 company.display_name,
-                numbers.join(", ")
+                view.invoices.join(", ")
             ),
-            related: Some(("promise", created.id)),
+            related: Some(("promise", view.id)),
             due_date: date,
             priority: 3,
             assignee_id: company.collector_id,
@@ -263,22 +109,14 @@ pub async fn record_promise(
         json!({
             "amount": amount,
             "date": date.format("%B %-d, %Y").to_string(),
-            "invoices": numbers,
-            "note": note,
+            "invoices": &view.invoices,
+            "note": &view.note,
         }),
         now,
     )
     .await?;
     txn.commit().await?;
-    Ok(PromiseView {
-        id: created.id,
-        amount_minor,
-        currency: company.currency,
-        promised_date: date,
-        status: PromiseStatus::Open,
-        invoices: numbers,
-        note,
-    })
+    Ok(view)
 }
 
 /// The open promises of `account_id`, soonest date first.
@@ -590,6 +428,63 @@ pub async fn record_promise_by_staff(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<PromiseView, AppError> {
+    let (ids, note) = check_request(document_ids, date, note, now)?;
+    let (_, view) = write_promise(
+        db,
+        Promisor::Staff(staff_id),
+        account_id,
+        &ids,
+        amount_minor,
+        date,
+        note,
+        now,
+    )
+    .await?;
+    Ok(view)
+}
+
+/// Who records a promise: a contact of the account in the portal, or a staff member on
+/// the account's behalf (on the phone, say).
+#[derive(Debug, Clone, Copy)]
+enum Promisor {
+    Contact(i64),
+    Staff(i64),
+}
+
+impl Promisor {
+    fn change(
+        self,
+        account_id: i64,
+        promise_id: i64,
+        old: Option<String>,
+        new: String,
+    ) -> Change<'static> {
+        let (actor_kind, actor_id, channel) = match self {
+            Self::Contact(id) => (ActorKind::Contact, id, Channel::Portal),
+            Self::Staff(id) => (ActorKind::Staff, id, Channel::StaffUi),
+        };
+        Change {
+            actor_kind,
+            actor_id: Some(actor_id),
+            channel,
+            account_id: Some(account_id),
+            entity: "promise",
+            entity_id: Some(promise_id),
+            field: Some("status"),
+            old_value: old,
+            new_value: Some(new),
+        }
+    }
+}
+
+/// Checks a promise's invoices, date and note before anything is read; returns the
+/// invoice ids and the trimmed note.
+fn check_request(
+    document_ids: &[i64],
+    date: NaiveDate,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(BTreeSet<i64>, Option<String>), AppError> {
     let ids: BTreeSet<i64> = document_ids.iter().copied().collect();
     if ids.is_empty() {
         return Err(AppError::validation(
@@ -605,6 +500,24 @@ pub async fn record_promise_by_staff(
     }
     check_date(date, now.date_naive()).map_err(|m| AppError::validation("date", m))?;
     let note = check_note(note).map_err(|m| AppError::validation("note", m))?;
+    Ok((ids, note))
+}
+
+/// The promise itself, inside the caller's transaction: the invoices must be open invoices
+/// of the account and the amount within their open total; the amount is spread over them
+/// oldest due first; an older open promise on any of them is marked `replaced`; the audit
+/// events and the `promise.made` webhook are written. Returns the account and the promise.
+#[allow(clippy::too_many_arguments)]
+async fn write_promise(
+    db: &impl ConnectionTrait,
+    by: Promisor,
+    account_id: i64,
+    ids: &BTreeSet<i64>,
+    amount_minor: i64,
+    date: NaiveDate,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(account::Model, PromiseView), AppError> {
     let company = account::Entity::find_by_id(account_id)
         .one(db)
         .await?
@@ -617,9 +530,13 @@ pub async fn record_promise_by_staff(
         .all(db)
         .await?;
     if docs.len() != ids.len() {
+        let whose = match by {
+            Promisor::Contact(_) => "your",
+            Promisor::Staff(_) => "this",
+        };
         return Err(AppError::validation(
             "document_ids",
-            "one of the chosen invoices is not on this account",
+            format!("one of the chosen invoices is not on {whose} account"),
         ));
     }
     if let Some(closed) = docs.iter().find(|d| {
@@ -640,7 +557,10 @@ pub async fn record_promise_by_staff(
 
     let created = promise::ActiveModel {
         account_id: Set(account_id),
-        contact_id: Set(None),
+        contact_id: Set(match by {
+            Promisor::Contact(id) => Some(id),
+            Promisor::Staff(_) => None,
+        }),
         amount_minor: Set(amount_minor),
         currency: Set(company.currency.clone()),
         promised_date: Set(date),
@@ -652,6 +572,7 @@ pub async fn record_promise_by_staff(
     }
     .insert(db)
     .await?;
+    // An older open promise on any of these invoices gives way to this one.
     let older_ids: BTreeSet<i64> = promise_document::Entity::find()
         .filter(
             promise_document::COLUMN
@@ -663,6 +584,7 @@ pub async fn record_promise_by_staff(
         .into_iter()
         .map(|pd| pd.promise_id)
         .collect();
+    // Spread the amount over the invoices, oldest due first.
     let mut left = amount_minor;
     let rows: Vec<promise_document::ActiveModel> = docs
         .iter()
@@ -677,17 +599,6 @@ pub async fn record_promise_by_staff(
         })
         .collect();
     promise_document::Entity::insert_many(rows).exec(db).await?;
-    let staff = |entity_id: i64, old: Option<String>, new: String| Change {
-        actor_kind: ActorKind::Staff,
-        actor_id: Some(staff_id),
-        channel: Channel::StaffUi,
-        account_id: Some(account_id),
-        entity: "promise",
-        entity_id: Some(entity_id),
-        field: Some("status"),
-        old_value: old,
-        new_value: Some(new),
-    };
     let older = promise::Entity::find()
         .filter(promise::COLUMN.id.is_in(older_ids))
         .filter(promise::COLUMN.account_id.eq(account_id))
@@ -717,7 +628,8 @@ pub async fn record_promise_by_staff(
             .await?;
         audit::append(
             db,
-            staff(
+            by.change(
+                account_id,
                 old.id,
                 Some(PromiseStatus::Open.to_string()),
                 format!("{} by #{}", PromiseStatus::Replaced, created.id),
@@ -728,13 +640,18 @@ pub async fn record_promise_by_staff(
     }
     let amount = format_money(amount_minor, &company.currency);
     let numbers: Vec<String> = docs.iter().map(|d| d.number.clone()).collect();
+    let taken_by = match by {
+        Promisor::Contact(_) => "",
+        Promisor::Staff(_) => " (taken by staff)",
+    };
     audit::append(
         db,
-        staff(
+        by.change(
+            account_id,
             created.id,
             None,
             format!(
-                "{}: {amount} by {date} for {} (taken by staff)",
+                "{}: {amount} by {date} for {}{taken_by}",
                 PromiseStatus::Open,
                 numbers.join(", ")
             ),
@@ -749,13 +666,14 @@ pub async fn record_promise_by_staff(
         now,
     )
     .await?;
-    Ok(PromiseView {
+    let view = PromiseView {
         id: created.id,
         amount_minor,
-        currency: company.currency,
+        currency: company.currency.clone(),
         promised_date: date,
         status: PromiseStatus::Open,
         invoices: numbers,
         note,
-    })
+    };
+    Ok((company, view))
 }
