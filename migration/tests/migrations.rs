@@ -33,6 +33,13 @@ const GROUPS: &[&[&str]] = &[
     &["rate_limits"],
     &["payment_link_documents", "webhook_events"],
     &["profile_changes"],
+    &[
+        "import_runs",
+        "import_rejects",
+        "api_keys",
+        "webhook_endpoints",
+        "webhook_deliveries",
+    ],
 ];
 
 /// The bookkeeping table of sea-orm-migration, which `down` leaves in place.
@@ -100,6 +107,16 @@ const FOREIGN_KEYS: &[(&str, &str, &str, &str)] = &[
     ("profile_changes", "account_id", "accounts", CASCADE),
     ("profile_changes", "contact_id", "contacts", SET_NULL),
     ("profile_changes", "decided_by", "staff_users", SET_NULL),
+    ("import_runs", "started_by", "staff_users", SET_NULL),
+    ("import_rejects", "run_id", "import_runs", CASCADE),
+    ("api_keys", "created_by", "staff_users", SET_NULL),
+    ("webhook_endpoints", "created_by", "staff_users", SET_NULL),
+    (
+        "webhook_deliveries",
+        "endpoint_id",
+        "webhook_endpoints",
+        CASCADE,
+    ),
     (
         "payment_link_documents",
         "payment_link_id",
@@ -135,6 +152,7 @@ const NOT_REFERENCES: &[(&str, &str)] = &[
     ("audit_events", "request_id"),
     ("tasks", "related_id"),
     ("outbox_emails", "message_id"),
+    ("webhook_deliveries", "event_id"),
 ];
 
 /// The tables the first `applied` migrations create, sorted.
