@@ -6,9 +6,12 @@ test("staff download one PDF of letters with statements for the accounts without
   await staffSignIn(page, "e2e-letters@settle.test");
   await page.getByRole("link", { name: "Letters for accounts without email" }).click();
   await expect(page).toHaveURL(/\/staff\/letters$/);
+  // The demo's five accounts without an email, and any other journey has added (an import
+  // of accounts without contacts, say): the PDF must hold one letter for each row.
   const accounts = page.getByTestId("letter-accounts").locator("tbody tr");
-  await expect(accounts).toHaveCount(5);
   await expect(page.getByTestId("letter-accounts")).toContainText("C-10006");
+  const listed = await accounts.count();
+  expect(listed).toBeGreaterThanOrEqual(5);
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-letters").click()]);
   expect(download.suggestedFilename()).toMatch(/^letters-\d{4}-\d{2}-\d{2}\.pdf$/);
@@ -16,6 +19,6 @@ test("staff download one PDF of letters with statements for the accounts without
   expect(text).toContain("C-10006");
   expect(text).toContain("Fairview Schools");
   expect(text).toContain("/register");
-  expect(text).toContain("Enclosure: Customer Statement");
+  expect(text.match(/Enclosure: Customer Statement/g) ?? []).toHaveLength(listed);
   expect(text).toMatch(/Statement/);
 });

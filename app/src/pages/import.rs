@@ -24,10 +24,16 @@ use crate::model::import::ImportRunView;
 const POLL_MS: u64 = 500;
 
 /// The file the staff user chose, kept in the page so a clean dry run can be applied.
+/// A browser `File` lives on the browser's one thread; on the server the page never holds
+/// one, and its placeholder must be `Send` (the server renders on many threads).
 #[cfg(feature = "hydrate")]
 type Chosen = web_sys::File;
+#[cfg(feature = "hydrate")]
+type ChosenStorage = LocalStorage;
 #[cfg(not(feature = "hydrate"))]
 type Chosen = ();
+#[cfg(not(feature = "hydrate"))]
+type ChosenStorage = SyncStorage;
 
 const KINDS: [ImportKind; 5] = [
     ImportKind::Accounts,
@@ -185,7 +191,7 @@ struct Upload {
     kind: RwSignal<ImportKind>,
     dry_run: RwSignal<bool>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    chosen: StoredValue<Option<Chosen>, LocalStorage>,
+    chosen: StoredValue<Option<Chosen>, ChosenStorage>,
     /// The dry run the chosen file started: its clean report offers to apply the file.
     checked_run: RwSignal<Option<i64>>,
     busy: RwSignal<bool>,
@@ -257,7 +263,7 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
     let upload = Upload {
         kind: RwSignal::new(ImportKind::Accounts),
         dry_run: RwSignal::new(true),
-        chosen: StoredValue::new_local(None),
+        chosen: StoredValue::new_with_storage(None),
         checked_run: RwSignal::new(None),
         busy: RwSignal::new(false),
         error: RwSignal::new(None),
