@@ -1,0 +1,83 @@
+//! Raw SQL on SQLite or PostgreSQL: the connection the baseline and the write load
+//! generator share, tuned like Settle's own (app/src/db.rs).
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult,
+    Statement, Value,
+};
+
+/// Connects to `url` with Settle's pool settings.
+///
+/// # Errors
+/// The database cannot be reached.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, String> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).min_connections(1);
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options)
+        .await
+        .map_err(|e| format!("cannot open {url}: {e}"))
+}
+
+/// `sql` with `$1`, `$2`… placeholders, rewritten to `?` for SQLite.
+pub fn statement(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Sqlite {
+        let mut out = String::with_capacity(sql.len());
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('?');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Every row `sql` returns.
+///
+/// # Errors
+/// The query failed.
+pub async fn all(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>, String> {
+    db.query_all_raw(statement(db, sql, values))
+        .await
+        .map_err(|e| format!("{sql}: {e}"))
+}
+
+/// The first column of the first row as an integer.
+///
+/// # Errors
+/// The query failed or returned nothing.
+pub async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, String> {
+    let rows = all(db, sql, values).await?;
+    let row = rows.first().ok_or_else(|| format!("{sql}: no row"))?;
+    row.try_get_by_index::<i64>(0)
+        .map_err(|e| format!("{sql}: {e}"))
+}
