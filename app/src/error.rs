@@ -57,6 +57,21 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server this is a request that could not be decoded: the caller's fault
+        // (400), or a body over the size limit (413), never a server error.
+        #[cfg(feature = "ssr")]
+        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            let status = match &value {
+                ServerFnErrorErr::Serialization(_) | ServerFnErrorErr::Response(_) => None,
+                e if e.to_string().contains("length limit exceeded") => {
+                    Some(http::StatusCode::PAYLOAD_TOO_LARGE)
+                }
+                _ => Some(http::StatusCode::BAD_REQUEST),
+            };
+            if let Some(status) = status {
+                options.set_status(status);
+            }
+        }
         AppError::Transport(value.to_string())
     }
 }
@@ -64,8 +79,41 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if unreachable_database(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return AppError::Unavailable(DATABASE_UNAVAILABLE.to_owned());
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
+    }
+}
+
+/// What a caller is told while the database cannot be reached (503): nothing was done,
+/// and trying again shortly is the right move.
+#[cfg(feature = "ssr")]
+pub const DATABASE_UNAVAILABLE: &str =
+    "Settle cannot reach its database just now; nothing was changed. Please try again in a moment.";
+
+/// Whether `err` says the database could not be reached (no connection, a connection lost
+/// mid-query, the pool timing out) rather than that a statement was wrong.
+#[cfg(feature = "ssr")]
+pub fn unreachable_database(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = |e: &RuntimeErr| match e {
+        RuntimeErr::SqlxError(e) => matches!(
+            **e,
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::Tls(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+        ),
+        _ => false,
+    };
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(e) | DbErr::Query(e) => sqlx(e),
+        _ => false,
     }
 }
 

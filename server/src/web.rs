@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             refuse_cross_site,
         ))
+        .layer(middleware::from_fn(limit_bodies))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -154,6 +155,47 @@ fn session_secret(req: &Request) -> Option<String> {
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The largest body a form post, server function or API call may carry. Files go to the
+/// upload routes, which stream to disk under limits of their own.
+pub const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Routes that stream large files to disk and check their own size limit.
+const STREAMING_UPLOADS: [&str; 2] = ["/portal/uploads", "/staff/import"];
+
+/// Refuses an oversized body before reading any of it (413 on its declared length), and
+/// caps a body of undeclared length at [`MAX_BODY_BYTES`] as it is read: Leptos server
+/// functions would otherwise buffer whatever they are sent.
+async fn limit_bodies(req: Request, next: Next) -> Response {
+    if STREAMING_UPLOADS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES as usize);
+    next.run(Request::from_parts(parts, Body::new(limited))).await
+}
+
+fn too_large() -> Response {
+    let mut res = (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "The request is larger than {} MiB; nothing was read or changed.",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// Refuses state-changing requests that another site started: Leptos server functions

@@ -28,6 +28,11 @@ enum SortBy {
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
+    // Made here rather than in the promise form: a resource made inside the overview's
+    // `Suspend` would be made (and fetched) again each time the server renders it.
+    let record = ServerAction::<RecordPromise>::new();
+    let promises = Resource::new(move || record.version().get(), |_| list_promises());
+    provide_context(Promises { record, promises });
     view! {
         <Title text="My account" />
         <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
@@ -45,6 +50,13 @@ pub fn OverviewPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The promise form's action and the account's open promises, made by the page.
+#[derive(Clone, Copy)]
+struct Promises {
+    record: ServerAction<RecordPromise>,
+    promises: Resource<Result<Vec<crate::model::promises::PromiseView>, AppError>>,
 }
 
 #[component]
@@ -316,8 +328,7 @@ fn PromiseForm(
     let date = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let tried = RwSignal::new(false);
-    let record = ServerAction::<RecordPromise>::new();
-    let promises = Resource::new(move || record.version().get(), |_| list_promises());
+    let Promises { record, promises } = expect_context::<Promises>();
     let errors = Memo::new(move |_| {
         validate_form(
             selected.with(Vec::len),

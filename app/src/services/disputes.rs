@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionSession, TransactionTrait, prelude::*,
+    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
 };
 use serde_json::json;
 
@@ -443,44 +443,56 @@ async fn views(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = disputes.iter().map(|d| d.id).collect();
-    let docs: HashMap<i64, document::Model> = document::Entity::find()
+    // Each invoice with its account's name, and each disputed line with its invoice
+    // line's number and text: one statement each.
+    #[derive(sea_orm::FromQueryResult)]
+    struct DocRow {
+        #[sea_orm(nested)]
+        doc: document::Model,
+        company: String,
+    }
+    #[derive(sea_orm::FromQueryResult)]
+    struct LineRow {
+        #[sea_orm(nested)]
+        row: dispute_line::Model,
+        line_no: Option<i32>,
+        description: Option<String>,
+    }
+    let docs: HashMap<i64, (document::Model, String)> = document::Entity::find()
+        .column_as(account::Column::DisplayName, "company")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            document::Entity::belongs_to(account::Entity)
+                .from(document::Column::AccountId)
+                .to(account::Column::Id)
+                .into(),
+        )
         .filter(
             document::COLUMN
                 .id
                 .is_in(disputes.iter().map(|d| d.document_id)),
         )
+        .into_model::<DocRow>()
         .all(db)
         .await?
         .into_iter()
-        .map(|d| (d.id, d))
+        .map(|r| (r.doc.id, (r.doc, r.company)))
         .collect();
-    let companies: HashMap<i64, String> = account::Entity::find()
-        .filter(
-            account::COLUMN
-                .id
-                .is_in(disputes.iter().map(|d| d.account_id)),
+    let rows: Vec<LineRow> = dispute_line::Entity::find()
+        .column_as(document_line::Column::LineNo, "line_no")
+        .column_as(document_line::Column::Description, "description")
+        .join(
+            sea_orm::JoinType::LeftJoin,
+            dispute_line::Entity::belongs_to(document_line::Entity)
+                .from(dispute_line::Column::DocumentLineId)
+                .to(document_line::Column::Id)
+                .into(),
         )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.display_name))
-        .collect();
-    let rows = dispute_line::Entity::find()
         .filter(dispute_line::COLUMN.dispute_id.is_in(ids.iter().copied()))
-        .order_by_asc(dispute_line::COLUMN.id)
+        .order_by_asc(dispute_line::Column::Id)
+        .into_model::<LineRow>()
         .all(db)
         .await?;
-    let doc_lines: HashMap<i64, document_line::Model> = document_line::Entity::find()
-        .filter(
-            document_line::COLUMN
-                .id
-                .is_in(rows.iter().map(|r| r.document_line_id)),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l))
-        .collect();
     let messages = dispute_message::Entity::find()
         .filter(
             dispute_message::COLUMN
@@ -491,17 +503,18 @@ async fn views(
         .order_by_asc(dispute_message::COLUMN.id)
         .all(db)
         .await?;
-    let files: HashMap<i64, String> = stored_file::Entity::find()
-        .filter(
-            stored_file::COLUMN
-                .id
-                .is_in(messages.iter().filter_map(|m| m.file_id)),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f.file_name))
-        .collect();
+    let file_ids: Vec<i64> = messages.iter().filter_map(|m| m.file_id).collect();
+    let files: HashMap<i64, String> = if file_ids.is_empty() {
+        HashMap::new()
+    } else {
+        stored_file::Entity::find()
+            .filter(stored_file::COLUMN.id.is_in(file_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f.file_name))
+            .collect()
+    };
     let contact_names: HashMap<i64, String> = contact::Entity::find()
         .filter(
             contact::COLUMN.id.is_in(
@@ -528,13 +541,16 @@ async fn views(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let line_view = |r: &dispute_line::Model| {
-        let line = doc_lines.get(&r.document_line_id);
+    let line_view = |LineRow {
+                         row: r,
+                         line_no,
+                         description,
+                     }: &LineRow| {
         DisputedLine {
             dispute_line_id: r.id,
             line_id: r.document_line_id,
-            line_no: line.map_or(0, |l| l.line_no),
-            description: line.map(|l| l.description.clone()).unwrap_or_default(),
+            line_no: line_no.unwrap_or(0),
+            description: description.clone().unwrap_or_default(),
             reason: r.reason,
             quantity_milli: r.disputed_quantity_milli,
             disputed_minor: r.disputed_minor,
@@ -565,12 +581,12 @@ async fn views(
     disputes
         .into_iter()
         .map(|d| {
-            let doc = docs.get(&d.document_id).ok_or(AppError::NotFound)?;
+            let (doc, company) = docs.get(&d.document_id).ok_or(AppError::NotFound)?;
             Ok(DisputeView {
                 id: d.id,
                 document_id: doc.id,
                 invoice: doc.number.clone(),
-                account: companies.get(&d.account_id).cloned().unwrap_or_default(),
+                account: company.clone(),
                 status: d.status,
                 disputed_minor: d.disputed_minor,
                 credited_minor: d.credited_minor,
@@ -581,7 +597,7 @@ async fn views(
                 opened_at: d.created_at,
                 lines: rows
                     .iter()
-                    .filter(|r| r.dispute_id == d.id)
+                    .filter(|r| r.row.dispute_id == d.id)
                     .map(line_view)
                     .collect(),
                 messages: messages

@@ -142,7 +142,7 @@ pub async fn list(
     let tasks = paginator.fetch_page(page).await?;
     let staff = active_staff(db).await?;
     Ok(InboxList {
-        rows: rows(db, tasks, today).await?,
+        rows: rows(db, tasks, &staff, today).await?,
         total: counts.number_of_items,
         page,
         pages: counts.number_of_pages,
@@ -172,10 +172,12 @@ pub async fn active_staff(db: &impl ConnectionTrait) -> Result<Vec<StaffOption>,
         .collect())
 }
 
-/// Inbox rows for `tasks`, with account and assignee names (two queries in all).
+/// Inbox rows for `tasks`, with account and assignee names: one query, and a second only
+/// when a task is assigned to someone no longer among the active `staff`.
 async fn rows(
     db: &impl ConnectionTrait,
     tasks: Vec<task::Model>,
+    staff: &[StaffOption],
     today: NaiveDate,
 ) -> Result<Vec<TaskRow>, AppError> {
     let accounts: HashMap<i64, String> = account::Entity::find()
@@ -189,17 +191,23 @@ async fn rows(
         .into_iter()
         .map(|a| (a.id, format!("{} ({})", a.display_name, a.account_number)))
         .collect();
-    let names: HashMap<i64, String> = staff_user::Entity::find()
-        .filter(
-            staff_user::COLUMN
-                .id
-                .is_in(tasks.iter().filter_map(|t| t.assignee_id)),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
+    let mut names: HashMap<i64, String> =
+        staff.iter().map(|s| (s.id, s.name.clone())).collect();
+    let former: Vec<i64> = tasks
+        .iter()
+        .filter_map(|t| t.assignee_id)
+        .filter(|id| !names.contains_key(id))
         .collect();
+    if !former.is_empty() {
+        names.extend(
+            staff_user::Entity::find()
+                .filter(staff_user::COLUMN.id.is_in(former))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name)),
+        );
+    }
     Ok(tasks
         .into_iter()
         .map(|t| TaskRow {
@@ -471,7 +479,7 @@ pub async fn call_form(
             currency: d.currency,
         })
         .collect();
-    let task = rows(db, vec![t], today)
+    let task = rows(db, vec![t], &[], today)
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionSession, TransactionTrait, prelude::*,
+    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
 };
 use serde_json::json;
 
@@ -149,37 +149,35 @@ pub async fn list_open(
         .collect())
 }
 
-/// Invoice numbers by promise id.
+/// Invoice numbers by promise id, in one statement.
 async fn invoice_numbers(
     db: &impl ConnectionTrait,
     promise_ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, Vec<String>>, AppError> {
-    let links = promise_document::Entity::find()
+    #[derive(sea_orm::FromQueryResult)]
+    struct Covered {
+        promise_id: i64,
+        number: String,
+    }
+    let rows = promise_document::Entity::find()
+        .select_only()
+        .column(promise_document::Column::PromiseId)
+        .column_as(document::Column::Number, "number")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            promise_document::Entity::belongs_to(document::Entity)
+                .from(promise_document::Column::DocumentId)
+                .to(document::Column::Id)
+                .into(),
+        )
         .filter(promise_document::COLUMN.promise_id.is_in(promise_ids))
+        .order_by_asc(document::Column::Number)
+        .into_model::<Covered>()
         .all(db)
         .await?;
-    let docs: HashMap<i64, document::Model> = document::Entity::find()
-        .filter(
-            document::COLUMN
-                .id
-                .is_in(links.iter().map(|l| l.document_id)),
-        )
-        .order_by_asc(document::COLUMN.number)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for link in links {
-        if let Some(doc) = docs.get(&link.document_id) {
-            out.entry(link.promise_id)
-                .or_default()
-                .push(doc.number.clone());
-        }
-    }
-    for numbers in out.values_mut() {
-        numbers.sort();
+    for row in rows {
+        out.entry(row.promise_id).or_default().push(row.number);
     }
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Server-side sessions, kept in the database so several server processes share them.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, prelude::*};
 
 use crate::entities::{session, staff_user};
 use crate::error::AppError;
@@ -190,8 +190,23 @@ pub async fn resolve(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, AppError> {
-    let Some(row) = session::Entity::find()
+    // One statement: the session and, for staff, whether the user may still sign in.
+    let Some(SessionRow {
+        session: row,
+        staff_role,
+        staff_active,
+    }) = session::Entity::find()
+        .join(
+            sea_orm::JoinType::LeftJoin,
+            session::Entity::belongs_to(staff_user::Entity)
+                .from(session::Column::StaffUserId)
+                .to(staff_user::Column::Id)
+                .into(),
+        )
+        .column_as(staff_user::Column::Role, "staff_role")
+        .column_as(staff_user::Column::Active, "staff_active")
         .filter(session::COLUMN.id_hash.eq(hash_token(secret)))
+        .into_model::<SessionRow>()
         .one(db)
         .await?
     else {
@@ -222,22 +237,25 @@ pub async fn resolve(
             },
             _ => Caller::Anonymous,
         },
-        PrincipalKind::Staff => {
-            let user = match row.staff_user_id {
-                Some(id) => staff_user::Entity::find_by_id(id).one(db).await?,
-                None => None,
-            };
-            match user {
-                Some(user) if user.active => Caller::Staff {
-                    session_id: row.id,
-                    staff_user_id: user.id,
-                    role: user.role,
-                },
-                _ => Caller::Anonymous,
-            }
-        }
+        PrincipalKind::Staff => match (row.staff_user_id, staff_role, staff_active) {
+            (Some(staff_user_id), Some(role), Some(true)) => Caller::Staff {
+                session_id: row.id,
+                staff_user_id,
+                role,
+            },
+            _ => Caller::Anonymous,
+        },
     };
     Ok(caller)
+}
+
+/// A session with its staff user's role and standing (both `None` for a customer's).
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct SessionRow {
+    #[sea_orm(nested)]
+    session: session::Model,
+    staff_role: Option<StaffRole>,
+    staff_active: Option<bool>,
 }
 
 /// Ends a session on the server.
