@@ -8,6 +8,7 @@
 #   scripts/bench.sh --postgres   # also the writes (and the import) on PostgreSQL, in a
 #                                 # scratch database of TEST_DATABASE_URL's server
 #   scripts/bench.sh --check      # exit 1 naming each figure that misses its budget
+#   BENCH_NO_BUILD=1 scripts/bench.sh …   # use the release build already in target/
 #
 # What it measures (bench/README.md says more): portal overview and the 200-line invoice
 # page (requests/s at saturation, then p50/p99 at half that rate, oha with latency
@@ -29,7 +30,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
     --postgres) POSTGRES=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--check] [--quick] [--postgres]" >&2; exit 2 ;;
   esac
 done
@@ -86,8 +87,13 @@ command -v cargo-leptos >/dev/null || die "cargo-leptos is missing: run scripts/
 for tool in curl jq python3 taskset sqlite3; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y $tool)"
 done
-cargo leptos build --release >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
-cargo build --release -p bench >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "bench build failed"; }
+if [ -n "${BENCH_NO_BUILD:-}" ]; then
+  say "BENCH_NO_BUILD: using the release build already in target/ as it is"
+else
+  cargo leptos build --release >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
+  cargo build --release -p bench >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "bench build failed"; }
+fi
+[ -x target/release/settle ] && [ -x target/release/bench ] && [ -d target/site/pkg ] || die "no release build in target/"
 SETTLE="$ROOT/target/release/settle"
 BENCH="$ROOT/target/release/bench"
 cp "$SETTLE" "$WORK/settle"   # the scripts below may rebuild target/release/settle
@@ -110,8 +116,8 @@ import_all() {  # import_all: load the CSVs of $CACHE/csv into $DATABASE_URL, ti
   "$SETTLE" migrate >/dev/null
   for kind in accounts contacts invoices payments; do
     start=$(date +%s.%N)
-    "$SETTLE" import "$kind" "$CACHE/csv/$kind.csv" >"$WORK/import-$kind.txt" 2>&1 ||
-      { cat "$WORK/import-$kind.txt"; die "import of $kind failed"; }
+    "$SETTLE" import "$kind" "$CACHE/csv/$kind.csv" >"$WORK/import-$kind.txt" 2>"$WORK/import-$kind.err" ||
+      { cat "$WORK/import-$kind.txt" "$WORK/import-$kind.err"; die "import of $kind failed"; }
     printf '    %-9s %s (%.1f s)\n' "$kind" "$(head -1 "$WORK/import-$kind.txt")" "$(echo "$(date +%s.%N) - $start" | bc)"
   done
   printf '%s\n' "$STAFF_PASSWORD" | "$SETTLE" staff add --email "$STAFF_EMAIL" --name "Bench Staff" \
