@@ -25,8 +25,9 @@ pub async fn get_invoice(id: i64) -> Result<InvoicePage, AppError> {
 #[server(endpoint = "portal/disputes/submit")]
 pub async fn submit_dispute(
     document_id: i64,
-    annotations: Vec<Annotation>,
-    file_ids: Vec<i64>,
+    // An empty list is sent as no field at all.
+    #[server(default)] annotations: Vec<Annotation>,
+    #[server(default)] file_ids: Vec<i64>,
 ) -> Result<DisputeView, AppError> {
     use super::ctx;
     ctx::respond(

@@ -31,7 +31,14 @@ pub async fn open_link(token: String) -> Result<(), AppError> {
                 Ok(opened) => opened,
                 Err(err) => {
                     // Back to the link's page, which now explains that the link cannot be used.
-                    leptos_axum::redirect(&format!("/l/{token}"));
+                    // Only a token made of URL-safe characters goes into the header; anything
+                    // else was never a link of ours.
+                    let safe = token
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+                    if safe {
+                        leptos_axum::redirect(&format!("/l/{token}"));
+                    }
                     return Err(err);
                 }
             };

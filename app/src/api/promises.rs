@@ -10,7 +10,8 @@ use crate::model::promises::PromiseView;
 /// the server from the stored invoices.
 #[server(endpoint = "portal/promises/record")]
 pub async fn record_promise(
-    document_ids: Vec<i64>,
+    // An empty list is sent as no field at all.
+    #[server(default)] document_ids: Vec<i64>,
     amount: String,
     date: String,
     note: Option<String>,

@@ -66,7 +66,10 @@ pub async fn get_supplier_card() -> Result<SupplierCard, AppError> {
 /// Emails the supplier's profile to the given contacts (collectors and admins); returns how
 /// many emails were queued.
 #[server(endpoint = "staff/supplier/share")]
-pub async fn share_supplier_profile(contact_ids: Vec<i64>) -> Result<usize, AppError> {
+pub async fn share_supplier_profile(
+    // An empty list is sent as no field at all.
+    #[server(default)] contact_ids: Vec<i64>,
+) -> Result<usize, AppError> {
     use super::ctx;
     use crate::model::enums::StaffRole;
     ctx::respond(
