@@ -93,7 +93,9 @@ else
   cargo leptos build --release >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
   cargo build --release -p bench >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "bench build failed"; }
 fi
-[ -x target/release/settle ] && [ -x target/release/bench ] && [ -d target/site/pkg ] || die "no release build in target/"
+[ -x target/release/settle ] && [ -x target/release/bench ] || die "no release build in target/"
+SITE_OK=1
+ls target/site/pkg/*.wasm >/dev/null 2>&1 || SITE_OK=0
 SETTLE="$ROOT/target/release/settle"
 BENCH="$ROOT/target/release/bench"
 cp "$SETTLE" "$WORK/settle"   # the scripts below may rebuild target/release/settle
@@ -244,9 +246,15 @@ base_rps=$(awk -F'\t' '$1=="baseline_rps" {print $2}' "$FIGURES")
 figure overview_vs_baseline "$(echo "scale=3; $settle_rps / $base_rps" | bc -l)" "×" \
   "overview_rps / baseline_rps, same run"
 
+if [ "$SITE_OK" = 0 ]; then
+  say "SKIPPED page weight and browser figures: no wasm in target/site/pkg (the site build did not finish)"
+else
 say "page weight: the first portal page (HTML + JS + wasm + CSS)"
-fetch_size() {  # fetch_size URL ENCODING: bytes transferred
-  curl -s -o /dev/null -w '%{size_download}' -H "Cookie: $CUSTOMER_COOKIE" ${2:+-H "Accept-Encoding: $2"} "$1"
+fetch_size() {  # fetch_size URL ENCODING: bytes transferred (the response must be 200)
+  local out
+  out=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "Cookie: $CUSTOMER_COOKIE" ${2:+-H "Accept-Encoding: $2"} "$1")
+  [ "${out%% *}" = 200 ] || die "page weight: $1 answered ${out%% *}"
+  echo "${out#* }"
 }
 assets=$(grep -o '/pkg/[^"'"'"' ]*' "$WORK/portal.html" | sort -u)
 echo "$assets" | grep -q '\.wasm$' || assets="$assets /pkg/settle.wasm"
@@ -277,6 +285,7 @@ if [ -x /usr/bin/chromium ] && [ -d end2end/node_modules/@playwright/test ]; the
   fi
 else
   say "SKIPPED browser figures: /usr/bin/chromium or end2end/node_modules missing (scripts/setup.sh installs them)"
+fi
 fi
 
 # writes NAME KIND DATABASE_URL COOKIE
@@ -321,8 +330,11 @@ seconds_of() { echo "$1" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $
 if [ "$QUICK" = 1 ]; then
   say "SKIPPED with --quick: reminders over 1M open invoices and the 1M-line import"
 else
+  if [ -n "${BENCH_NO_BUILD:-}" ] && ! grep -q SETTLE_BIN scripts/bench-reminders.sh; then
+    say "SKIPPED reminders: scripts/bench-reminders.sh always builds settle, and BENCH_NO_BUILD is set"
+  else
   say "reminders over 1,000,000 open invoices (scripts/bench-reminders.sh)"
-  scripts/bench-reminders.sh >"$WORK/reminders.txt" 2>&1 || { tail -30 "$WORK/reminders.txt"; die "bench-reminders.sh failed"; }
+  SETTLE_BIN="$SETTLE" scripts/bench-reminders.sh >"$WORK/reminders.txt" 2>&1 || { tail -30 "$WORK/reminders.txt"; die "bench-reminders.sh failed"; }
   grep RESULT "$WORK/reminders.txt" | sed 's/^ */    /'
   while IFS= read -r line; do
     label=$(echo "$line" | sed -E 's/.*RESULT sqlite ([^:]*):.*/\1/')
@@ -332,6 +344,7 @@ else
     figure "reminders_${key}_s" "$(seconds_of "$wall")" "s" "scripts/bench-reminders.sh ($label)"
     figure "reminders_${key}_rss_mib" "$rss" "MiB" "same"
   done < <(grep RESULT "$WORK/reminders.txt")
+  fi
 
   import_bench() {  # import_bench BACKEND
     SETTLE_BIN="$SETTLE" scripts/bench-import.sh "$1" >"$WORK/import-$1.txt" 2>&1 ||
