@@ -6,37 +6,14 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use app::entities::outbox_email;
 use app::model::enums::OutboxStatus;
 use app::services::outbox::{self, NewEmail};
 use app::testing::fixtures;
-use common::{Sink, TempDir};
+use common::{Sink, TempDir, eventually, free_port, settle_serve_command};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Polls `check` every 50 ms for at most `secs` seconds.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..secs * 20 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// An SMTP server that greets and then never answers: a send to it hangs until killed.
 async fn stalling_smtp() -> (u16, Arc<AtomicBool>) {
@@ -60,19 +37,10 @@ async fn stalling_smtp() -> (u16, Arc<AtomicBool>) {
 }
 
 fn settle_serve(dir: &TempDir, db_url: &str, smtp_url: &str) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_settle"))
-        .arg("serve")
-        .env("DATABASE_URL", db_url)
-        .env("SETTLE_DATA_DIR", &dir.0)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()))
-        .env("LEPTOS_SITE_ROOT", &dir.0)
+    settle_serve_command(db_url, &dir.0, free_port())
         .env("SETTLE_SMTP_URL", smtp_url)
-        .env("SETTLE_SECRET_KEY", "00".repeat(32))
         .env("SETTLE_MAIL_LEASE_SECS", "2")
         .env("SETTLE_MAIL_POLL_SECS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("settle starts")
 }
