@@ -181,7 +181,8 @@ async fn limit_bodies(req: Request, next: Next) -> Response {
     }
     let (parts, body) = req.into_parts();
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES as usize);
-    next.run(Request::from_parts(parts, Body::new(limited))).await
+    next.run(Request::from_parts(parts, Body::new(limited)))
+        .await
 }
 
 fn too_large() -> Response {

@@ -13,13 +13,13 @@ use app::entities::{outbox_email, promise};
 use app::services::{demo, sessions};
 use app::testing::{databases, fixtures};
 use axum::body::{Body, Bytes};
+use futures_util::StreamExt;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use server::web::MAX_BODY_BYTES;
-use futures_util::StreamExt;
 use tower::ServiceExt;
 
 use common::{TempDir, now, router, session_for};
@@ -98,7 +98,12 @@ async fn oversized_bodies_are_refused_before_they_are_read() {
             .body(body)
             .expect("request");
         let (status, text) = send(&router, req).await;
-        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{}: {text}", t.backend);
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}: {text}",
+            t.backend
+        );
         assert!(text.contains("larger than"), "{text}");
         assert_eq!(pulled.load(Ordering::SeqCst), 0, "{}", t.backend);
 
@@ -160,9 +165,11 @@ async fn undecodable_and_out_of_range_values_are_refused_by_field_and_write_noth
             (promise("100.00", "0000-01-01"), "date"),
         ];
         for (body, field) in &cases {
-            let (status, text) =
-                send(&router, form("/api/portal/promises/record", Some(&portal), body.clone()))
-                    .await;
+            let (status, text) = send(
+                &router,
+                form("/api/portal/promises/record", Some(&portal), body.clone()),
+            )
+            .await;
             assert_eq!(
                 status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -181,7 +188,10 @@ async fn undecodable_and_out_of_range_values_are_refused_by_field_and_write_noth
         raw.extend_from_slice(&[0xff, 0xfe, 0x41]);
         for body in [
             Body::from(raw),
-            Body::from(format!("document_ids[0]={}0000000000000000000000&amount=1&date=2026-12-01", inv.id)),
+            Body::from(format!(
+                "document_ids[0]={}0000000000000000000000&amount=1&date=2026-12-01",
+                inv.id
+            )),
         ] {
             let path = "/api/portal/promises/record";
             let (status, text) = send(&router, form(path, Some(&portal), body)).await;
@@ -227,8 +237,7 @@ async fn markup_in_free_text_comes_back_escaped_on_pages_pdfs_and_emails() {
         let a = fixtures::customer(db, "BI-3", MARKUP).await;
         fixtures::contact(db, a.id, MARKUP, "markup@bi3.test").await;
         let (inv, lines) =
-            fixtures::invoice_with_lines(db, a.id, "BI-3-001", &[(MARKUP, 1_000, 12_500, 0)])
-                .await;
+            fixtures::invoice_with_lines(db, a.id, "BI-3-001", &[(MARKUP, 1_000, 12_500, 0)]).await;
         let (_, portal) = session_for(db, "BI-3").await;
         let staff = staff_cookie(db).await;
         let router = router(db.clone());
@@ -239,12 +248,19 @@ async fn markup_in_free_text_comes_back_escaped_on_pages_pdfs_and_emails() {
             "document_id={}&annotations[0][line_id]={}&annotations[0][reason]=price&annotations[0][quantity]=&annotations[0][amount]=10.00&annotations[0][note]={note}",
             inv.id, lines[0].id
         );
-        let (status, text) =
-            send(&router, form("/api/portal/disputes/submit", Some(&portal), body)).await;
+        let (status, text) = send(
+            &router,
+            form("/api/portal/disputes/submit", Some(&portal), body),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{}: {text}", t.backend);
         let (status, text) = send(
             &router,
-            form("/api/portal/messages/send", Some(&portal), format!("body={note}")),
+            form(
+                "/api/portal/messages/send",
+                Some(&portal),
+                format!("body={note}"),
+            ),
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{}: {text}", t.backend);
@@ -303,7 +319,11 @@ async fn markup_in_free_text_comes_back_escaped_on_pages_pdfs_and_emails() {
                 .arg("-")
                 .output()
                 .expect("pdftotext (poppler-utils) runs");
-            assert!(out.status.success(), "{}: {path} is not a readable PDF", t.backend);
+            assert!(
+                out.status.success(),
+                "{}: {path} is not a readable PDF",
+                t.backend
+            );
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(
                 text.contains("<script>alert(\"x\")</script>"),
@@ -318,7 +338,11 @@ async fn markup_in_free_text_comes_back_escaped_on_pages_pdfs_and_emails() {
             .all(db)
             .await
             .expect("outbox");
-        assert!(!emails.is_empty(), "{}: the dispute is acknowledged", t.backend);
+        assert!(
+            !emails.is_empty(),
+            "{}: the dispute is acknowledged",
+            t.backend
+        );
         for email in &emails {
             if let Some(html) = &email.body_html {
                 assert!(
@@ -358,7 +382,11 @@ async fn search_boxes_take_sql_metacharacters_literally() {
         for (q, want) in probes {
             let (status, text) = send(
                 &router,
-                form("/api/staff/accounts", Some(&staff), format!("q={}", urlencode(q))),
+                form(
+                    "/api/staff/accounts",
+                    Some(&staff),
+                    format!("q={}", urlencode(q)),
+                ),
             )
             .await;
             assert_eq!(status, StatusCode::OK, "{}: q={q}: {text}", t.backend);
@@ -369,7 +397,11 @@ async fn search_boxes_take_sql_metacharacters_literally() {
         for (q, want) in [("%", 1), ("_", 1), ("'", 1), ("\\", 0), ("' OR 1=1 --", 0)] {
             let (status, text) = send(
                 &router,
-                form("/api/portal/documents", Some(&portal), format!("q={}", urlencode(q))),
+                form(
+                    "/api/portal/documents",
+                    Some(&portal),
+                    format!("q={}", urlencode(q)),
+                ),
             )
             .await;
             assert_eq!(status, StatusCode::OK, "{}: q={q}: {text}", t.backend);
@@ -379,15 +411,23 @@ async fn search_boxes_take_sql_metacharacters_literally() {
         }
         for q in ["%", "'", "\\", "'; DROP TABLE tasks; --"] {
             let body = format!("kind=&status=&assignee=&due=&q={}", urlencode(q));
-            let (status, text) =
-                send(&router, form("/api/staff/inbox", Some(&staff), body)).await;
+            let (status, text) = send(&router, form("/api/staff/inbox", Some(&staff), body)).await;
             assert_eq!(status, StatusCode::OK, "{}: inbox q={q}: {text}", t.backend);
             let (status, text) = send(
                 &router,
-                form("/api/staff/supplier/contacts", Some(&staff), format!("q={}", urlencode(q))),
+                form(
+                    "/api/staff/supplier/contacts",
+                    Some(&staff),
+                    format!("q={}", urlencode(q)),
+                ),
             )
             .await;
-            assert_eq!(status, StatusCode::OK, "{}: contacts q={q}: {text}", t.backend);
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}: contacts q={q}: {text}",
+                t.backend
+            );
         }
         // The tables are all still there.
         assert!(
@@ -404,16 +444,68 @@ async fn search_boxes_take_sql_metacharacters_literally() {
 /// at and past the limits of their types, and text with markup and NULs.
 fn random_body(rng: &mut StdRng) -> Vec<u8> {
     const KEYS: [&str; 44] = [
-        "id", "ids[0]", "document_id", "document_ids[0]", "amount", "date", "note", "body",
-        "q", "page", "status", "kind", "field", "value", "version", "token", "email", "code",
-        "annotations[0][line_id]", "annotations[0][amount]", "approve", "scope", "name",
-        "contact_ids[0]", "assignee", "due", "from", "to", "reason", "min_age_days",
-        "collector_id", "account_id", "method", "session_id", "record", "original", "active",
-        "url", "password", "subject", "sort", "gap", "bounced", "collector",
+        "id",
+        "ids[0]",
+        "document_id",
+        "document_ids[0]",
+        "amount",
+        "date",
+        "note",
+        "body",
+        "q",
+        "page",
+        "status",
+        "kind",
+        "field",
+        "value",
+        "version",
+        "token",
+        "email",
+        "code",
+        "annotations[0][line_id]",
+        "annotations[0][amount]",
+        "approve",
+        "scope",
+        "name",
+        "contact_ids[0]",
+        "assignee",
+        "due",
+        "from",
+        "to",
+        "reason",
+        "min_age_days",
+        "collector_id",
+        "account_id",
+        "method",
+        "session_id",
+        "record",
+        "original",
+        "active",
+        "url",
+        "password",
+        "subject",
+        "sort",
+        "gap",
+        "bounced",
+        "collector",
     ];
     const VALUES: [&str; 16] = [
-        "", "0", "-1", "1", "9223372036854775807", "9223372036854775808", "-9223372036854775809",
-        "1e400", "NaN", "true", "null", "%00", "%FF%FE", "<script>x</script>", "[]", "a%5B0%5D",
+        "",
+        "0",
+        "-1",
+        "1",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "1e400",
+        "NaN",
+        "true",
+        "null",
+        "%00",
+        "%FF%FE",
+        "<script>x</script>",
+        "[]",
+        "a%5B0%5D",
     ];
     match rng.random_range(0..8) {
         // Every key at once, so a function finds the arguments it needs among them.
@@ -424,7 +516,9 @@ fn random_body(rng: &mut StdRng) -> Vec<u8> {
                 .collect();
             pairs.join("&").into_bytes()
         }
-        0 => (0..rng.random_range(0..200)).map(|_| rng.random()).collect(),
+        0 => (0..rng.random_range(0..200))
+            .map(|_| rng.random())
+            .collect(),
         1 => {
             let pairs: Vec<String> = (0..rng.random_range(1..8))
                 .map(|_| {
@@ -464,7 +558,10 @@ async fn random_bodies_to_every_server_function_never_fail_the_server() {
         .map(|(path, _)| path.to_owned())
         .collect();
     paths.sort();
-    assert!(paths.len() > 50, "the server functions are registered: {paths:?}");
+    assert!(
+        paths.len() > 50,
+        "the server functions are registered: {paths:?}"
+    );
     let mut rng = StdRng::seed_from_u64(0x5e771e);
     let mut failures = Vec::new();
     let mut sent = 0;
@@ -481,12 +578,17 @@ async fn random_bodies_to_every_server_function_never_fail_the_server() {
             let json = round % 4 == 3;
             let mut req = Request::post(path.as_str()).header(
                 header::CONTENT_TYPE,
-                if json { "application/json" } else { "application/x-www-form-urlencoded" },
+                if json {
+                    "application/json"
+                } else {
+                    "application/x-www-form-urlencoded"
+                },
             );
             if let Some(cookie) = cookie {
                 req = req.header(header::COOKIE, cookie);
             }
-            let (status, text) = send(&router, req.body(Body::from(body.clone())).expect("req")).await;
+            let (status, text) =
+                send(&router, req.body(Body::from(body.clone())).expect("req")).await;
             sent += 1;
             if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
                 reached += 1;

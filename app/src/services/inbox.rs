@@ -191,8 +191,7 @@ async fn rows(
         .into_iter()
         .map(|a| (a.id, format!("{} ({})", a.display_name, a.account_number)))
         .collect();
-    let mut names: HashMap<i64, String> =
-        staff.iter().map(|s| (s.id, s.name.clone())).collect();
+    let mut names: HashMap<i64, String> = staff.iter().map(|s| (s.id, s.name.clone())).collect();
     let former: Vec<i64> = tasks
         .iter()
         .filter_map(|t| t.assignee_id)

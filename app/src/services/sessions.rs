@@ -1,7 +1,9 @@
 //! Server-side sessions, kept in the database so several server processes share them.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, prelude::*};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, prelude::*,
+};
 
 use crate::entities::{session, staff_user};
 use crate::error::AppError;
