@@ -187,9 +187,9 @@ load() {
     taskset -c "$LOAD_CPU" oha --no-tui --output-format json -z "${HALF_SECS}s" -c "$CONNECTIONS" \
       -q "$half" --latency-correction -H "Cookie: $cookie" -H 'Accept-Encoding: br' "$url" >"$out-half.json"
     check_ok "$out-half.json" "$name"
-    figure "${name}_p50_ms" "$(jq '.latencyPercentiles.p50 * 1000' "$out-half.json")" "ms" \
+    figure "${name}_p50_ms" "$(jq '.latencyPercentiles.p50 * 10000 | round / 10' "$out-half.json")" "ms" \
       "oha -z ${HALF_SECS}s -q $half --latency-correction"
-    figure "${name}_p99_ms" "$(jq '.latencyPercentiles.p99 * 1000' "$out-half.json")" "ms" \
+    figure "${name}_p99_ms" "$(jq '.latencyPercentiles.p99 * 10000 | round / 10' "$out-half.json")" "ms" \
       "oha -z ${HALF_SECS}s -q $half --latency-correction"
   else
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${SAT_SECS}s" --latency -H "Cookie: $cookie" \
