@@ -13,8 +13,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(5))
+        // While the database is unreachable a request waits this long, then answers 503.
+        .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // An in-memory SQLite database lives in one connection; a file is shared by several.
@@ -39,4 +40,20 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// A migration failed; the database is left at the last one that succeeded.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`, waiting up to the busy timeout for another writer to finish): a
+/// transaction begun `DEFERRED` that reads and then writes fails at once with "database
+/// is locked" when another writer committed in between. PostgreSQL ignores the mode;
+/// inside a transaction this is a savepoint.
+///
+/// # Errors
+/// The database could not be reached or the lock not taken within the busy timeout.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

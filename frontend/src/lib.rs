@@ -1,5 +1,9 @@
 //! The WebAssembly entry point: hydrates the server-rendered page.
 
+// The release build (fat LTO, opt-level z) needs deeper trait resolution for the app's
+// view types than the default 128.
+#![recursion_limit = "256"]
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

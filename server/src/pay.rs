@@ -17,8 +17,8 @@ use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
 /// `POST /webhooks/{provider}`: a provider's signed event. 200 once handled (or known),
-/// 400 for a bad signature or body (the provider must not retry a forgery), 500 when the
-/// database failed (the provider retries later).
+/// 400 for a bad signature or body (the provider must not retry a forgery), 503 when the
+/// database cannot be reached and 500 when it failed (the provider retries later).
 pub async fn webhook(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -59,7 +59,12 @@ pub async fn webhook(
         Err(WebhookError::Body(err)) => (StatusCode::BAD_REQUEST, err).into_response(),
         Err(WebhookError::Internal(err)) => {
             tracing::error!(%err, "webhook could not be recorded");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Try again later.").into_response()
+            // Either way nothing was recorded and the provider retries later.
+            let status = match err {
+                app::error::AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (status, "Try again later.").into_response()
         }
     }
 }

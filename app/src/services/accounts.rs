@@ -402,7 +402,7 @@ pub async fn save_account_field(
             );
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Guarded by the version just read: a racing save of the same record finds it moved.
     let written = account::Entity::update_many()
         .set(change)
@@ -490,7 +490,7 @@ pub async fn save_contact_field(
             );
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let written = contact::Entity::update_many()
         .set(change)
         .filter(contact::COLUMN.id.eq(contact_id))

@@ -43,7 +43,7 @@ pub async fn create(
     let name = check_name(name).map_err(|m| AppError::validation("name", m))?;
     let secret = format!("{KEY_PREFIX}{}", tokens::new_token());
     let prefix: String = secret.chars().take(DISPLAY_CHARS).collect();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let key = api_key::ActiveModel {
         name: Set(name.clone()),
         prefix: Set(prefix.clone()),
@@ -169,7 +169,7 @@ pub async fn revoke(
     revoked_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<api_key::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The write comes first, so SQLite takes its write lock at once.
     let changed = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(now))

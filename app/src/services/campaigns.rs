@@ -158,7 +158,7 @@ pub async fn launch(
     check_follow_ups(follow_ups).map_err(|m| AppError::validation("follow_ups", m))?;
     let gap = gap.map(str::trim).filter(|g| !g.is_empty());
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let accounts = matching_accounts(&txn, gap, account_ids, now).await?;
     if accounts.is_empty() {
         return Err(AppError::validation("accounts", "no account matches"));
@@ -421,7 +421,7 @@ pub async fn follow_up(
             let Some(contact_id) = t.contact_id else {
                 continue;
             };
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             let claimed = campaign_target::Entity::update_many()
                 .col_expr(campaign_target::Column::FollowUps, Expr::value(due))
                 .col_expr(campaign_target::Column::LastSentAt, Expr::value(Some(now)))

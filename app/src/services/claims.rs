@@ -30,7 +30,7 @@ where
     E: EntityTrait,
 {
     if db.get_database_backend() == DbBackend::Postgres {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let ids: Vec<i64> = due
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
             .all(&txn)

@@ -129,7 +129,7 @@ pub async fn report_wrong_person(
         return Err(AppError::validation("note", "use at most 2,000 characters"));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let reporter = contact::Entity::find_by_id(reporter_id)
         .one(&txn)
         .await?
@@ -280,7 +280,7 @@ pub async fn change_email(
             "enter an email address like name@example.com",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?

@@ -117,7 +117,7 @@ pub async fn load(
     db: &(impl ConnectionTrait + TransactionTrait),
     now: DateTime<Utc>,
 ) -> Result<DemoSummary, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(existing) = supplier::Entity::find()
         .filter(supplier::COLUMN.legal_name.eq(SUPPLIER_NAME))
         .one(&txn)

@@ -196,7 +196,7 @@ pub async fn submit(
         ));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let who = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?
@@ -762,7 +762,7 @@ pub async fn withdraw(
             current.status
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     close(
         &txn,
         dispute_id,
@@ -814,7 +814,7 @@ pub async fn assign(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let moved = dispute::Entity::update_many()
         .col_expr(dispute::Column::AssigneeId, Expr::value(assignee))
         .col_expr(dispute::Column::Version, Expr::value(version + 1))
@@ -937,7 +937,7 @@ pub async fn resolve(
     } else {
         status
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = close(
         &txn,
         dispute_id,

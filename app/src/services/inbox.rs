@@ -532,7 +532,7 @@ pub async fn log_call(
     };
     let outcome = format_call_outcome(call.outcome, note.as_deref());
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let call_task_id = if t.kind == TaskKind::Call {
         let done = task::Entity::update_many()
             .col_expr(task::Column::Status, Expr::value(TaskStatus::Done))

@@ -115,7 +115,7 @@ pub async fn consume(
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     let hash = hash_token(token);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let claimed = magic_link::Entity::update_many()
         .col_expr(magic_link::Column::ConsumedAt, Expr::value(now))
         .filter(magic_link::COLUMN.token_hash.eq(hash.clone()))
@@ -227,7 +227,7 @@ pub async fn redeem_code(
 ) -> Result<Opened, AppError> {
     let email = email.trim().to_ascii_lowercase();
     let code_hash = hash_token(&normalize_code(code));
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let contact_ids: Vec<i64> = contact::Entity::find()
         .filter(contact::COLUMN.email.eq(email))
         .all(&txn)

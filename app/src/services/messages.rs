@@ -40,7 +40,7 @@ pub async fn send_from_contact(
     now: DateTime<Utc>,
 ) -> Result<MessageView, AppError> {
     let body = check_body(body).map_err(|m| AppError::validation("body", m))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let who = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?
@@ -277,7 +277,7 @@ pub async fn reply_from_staff(
     now: DateTime<Utc>,
 ) -> Result<MessageView, AppError> {
     let body = check_body(body).map_err(|m| AppError::validation("body", m))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let me = staff_user::Entity::find_by_id(staff_id)
         .one(&txn)
         .await?

@@ -21,12 +21,16 @@ use crate::model::enums::{EmailStatus, OutboxStatus, TaskKind, TaskStatus};
 use crate::services::staff::looks_like_email;
 use crate::services::tasks;
 
-/// Failed attempts after which a row is given up (`dead`).
+/// Failed attempts before a row may be given up (`dead`)...
 pub const MAX_ATTEMPTS: i32 = 8;
+/// ...and how old it must be by then: a mail server down for hours (a night, a weekend
+/// morning) delays mail, it does not lose it.
+pub const GIVE_UP_AFTER: Duration = Duration::hours(24);
 /// Wait after the first failed attempt; each further failure doubles it.
 pub const FIRST_BACKOFF: Duration = Duration::seconds(30);
-/// The longest wait between two attempts.
-pub const MAX_BACKOFF: Duration = Duration::hours(6);
+/// The longest wait between two attempts: mail is sent within half an hour of the server
+/// coming back.
+pub const MAX_BACKOFF: Duration = Duration::minutes(30);
 /// Domain of Message-IDs when no public URL names a host.
 pub const DEFAULT_MESSAGE_DOMAIN: &str = "settle.localhost";
 /// `tasks.related_kind` of the task a bounce creates; `related_id` is the contact.
@@ -185,7 +189,7 @@ pub async fn mark_sent(
 }
 
 /// How long to wait after the `failed_attempts`-th failure: 30 s, 1 min, 2 min, …,
-/// doubling, at most 6 h.
+/// doubling, at most 30 min.
 pub fn backoff(failed_attempts: i32) -> Duration {
     let doublings = failed_attempts.saturating_sub(1).clamp(0, 20) as u32;
     let wait = FIRST_BACKOFF
@@ -195,8 +199,9 @@ pub fn backoff(failed_attempts: i32) -> Duration {
 }
 
 /// Records a failed delivery of a row that is being sent and returns the row as it is
-/// now. A `permanent` failure, or the [`MAX_ATTEMPTS`]-th, makes the row `dead`; any
-/// other goes back to `pending`, due after [`backoff`].
+/// now. A `permanent` failure, or one after [`MAX_ATTEMPTS`] attempts of a row older than
+/// [`GIVE_UP_AFTER`], makes the row `dead`; any other goes back to `pending`, due after
+/// [`backoff`].
 ///
 /// # Errors
 /// `NotFound` when the row does not exist; `Conflict` when it is not being sent (it was
@@ -219,7 +224,7 @@ pub async fn mark_failed(
         )));
     }
     let attempts = row.attempts.saturating_add(1);
-    let dead = permanent || attempts >= MAX_ATTEMPTS;
+    let dead = permanent || (attempts >= MAX_ATTEMPTS && now - row.created_at >= GIVE_UP_AFTER);
     let (status, next_attempt_at) = if dead {
         (OutboxStatus::Dead, row.next_attempt_at)
     } else {
@@ -272,7 +277,7 @@ pub async fn record_bounce(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<outbox_email::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = mark_failed(&txn, id, error, true, now).await?;
     if let Some(contact_id) = row.to_contact_id
         && let Some(contact) = contact::Entity::find_by_id(contact_id).one(&txn).await?
@@ -404,11 +409,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_thirty_seconds_up_to_six_hours() {
+    fn backoff_doubles_from_thirty_seconds_up_to_half_an_hour() {
         assert_eq!(backoff(1), Duration::seconds(30));
         assert_eq!(backoff(2), Duration::seconds(60));
         assert_eq!(backoff(3), Duration::seconds(120));
-        assert_eq!(backoff(7), Duration::seconds(30 * 64));
+        assert_eq!(backoff(6), Duration::seconds(30 * 32));
+        assert_eq!(backoff(7), MAX_BACKOFF);
         assert_eq!(backoff(20), MAX_BACKOFF);
         assert_eq!(backoff(i32::MAX), MAX_BACKOFF);
         assert_eq!(backoff(0), Duration::seconds(30));

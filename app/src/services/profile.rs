@@ -241,7 +241,7 @@ pub async fn update_company(
     let display = check(AccountField::DisplayName, display_name)?;
     let site = check(AccountField::Website, website)?;
     let who = requester(db, contact_id, account_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = account::Entity::find_by_id(account_id)
         .one(&txn)
         .await?
@@ -310,7 +310,7 @@ pub async fn update_mailing_address(
         .one(db)
         .await?;
     let line2 = (!a.line2.is_empty()).then(|| a.line2.clone());
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let after = match &before {
         Some(old) => {
             address::Entity::update_many()
@@ -385,7 +385,7 @@ pub async fn verify(
 ) -> Result<(), AppError> {
     let who = requester(db, contact_id, account_id).await?;
     let by = format!("{} <{}>", who.name, who.email.clone().unwrap_or_default());
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     account::Entity::update_many()
         .col_expr(account::Column::VerifiedAt, Expr::value(now))
         .col_expr(account::Column::VerifiedBy, Expr::value(by.clone()))
@@ -434,7 +434,7 @@ pub async fn request_change(
     let who = requester(db, contact_id, account_id).await?;
     let payload = serde_json::to_vec(&change).map_err(|_| AppError::Internal)?;
     let code = new_code();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let held = profile_change::ActiveModel {
         account_id: Set(account_id),
         contact_id: Set(Some(who.id)),
@@ -521,7 +521,7 @@ pub async fn confirm(
             },
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let moved = profile_change::Entity::update_many()
         .col_expr(
             profile_change::Column::Status,
@@ -674,7 +674,7 @@ pub async fn decide(
             "say why the change is rejected",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let status = if approve {
         ChangeStatus::Approved
     } else {
@@ -928,7 +928,7 @@ pub async fn add_contact(
 ) -> Result<i64, AppError> {
     let input = checked_contact(input, true)?;
     let who = requester(db, contact_id, account_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let taken = contact::Entity::find()
         .filter(contact::COLUMN.account_id.eq(account_id))
         .filter(contact::COLUMN.email.eq(input.email.clone()))
@@ -987,7 +987,7 @@ pub async fn update_contact(
 ) -> Result<(), AppError> {
     let input = checked_contact(input, false)?;
     let who = requester(db, contact_id, account_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = contact::Entity::find_by_id(target_id)
         .filter(contact::COLUMN.account_id.eq(account_id))
         .one(&txn)
@@ -1056,7 +1056,7 @@ pub async fn remove_contact(
             "you cannot remove yourself; ask a colleague or us",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = contact::Entity::find_by_id(target_id)
         .filter(contact::COLUMN.account_id.eq(account_id))
         .one(&txn)
@@ -1121,7 +1121,7 @@ pub async fn supply_document(
         .one(db)
         .await?
         .ok_or_else(|| AppError::validation("file", "upload the file first"))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let doc = document::ActiveModel {
         account_id: Set(account_id),
         kind: Set(DocumentKind::CustomerUpload),

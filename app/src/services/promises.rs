@@ -62,7 +62,7 @@ pub async fn record_promise(
     now: DateTime<Utc>,
 ) -> Result<PromiseView, AppError> {
     let (ids, note) = check_request(document_ids, date, note, now)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let who = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?
@@ -224,7 +224,7 @@ pub async fn follow_up(
         .await?;
     let mut report = FollowUpReport::default();
     for p in due {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let paid = paid_since(&txn, &p).await?;
         if today < p.promised_date {
             let window_start = p.promised_date - Duration::days(PROMISE_REMINDER_DAYS);

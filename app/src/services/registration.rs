@@ -101,7 +101,7 @@ pub async fn register(
         return Err(no_match());
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = contact::Entity::find()
         .filter(contact::COLUMN.account_id.eq(company.id))
         .filter(contact::COLUMN.email.eq(email.clone()))

@@ -202,7 +202,7 @@ pub async fn seed_default_rule(
     db: &(impl ConnectionTrait + TransactionTrait),
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut ids = HashMap::new();
     for (i, t) in TEMPLATES.iter().enumerate() {
         let row = template::ActiveModel {
@@ -390,7 +390,7 @@ pub async fn save_rule(
         };
 
     let Some(id) = rule.id else {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let created = reminder_rule::ActiveModel {
             name: Set(name.clone()),
             scope: Set(scope_json),
@@ -430,7 +430,7 @@ pub async fn save_rule(
             "that step is not one of this rule's; reload the rule",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let updated = reminder_rule::Entity::update_many()
         .col_expr(reminder_rule::Column::Name, Expr::value(name.clone()))
         .col_expr(reminder_rule::Column::Scope, Expr::value(scope_json))
@@ -857,7 +857,7 @@ impl<'a> Run<'a> {
                 };
                 // Reads first; the transaction starts with its guarded write.
                 let reach = reach_of(db, &group).await?;
-                let txn = db.begin().await?;
+                let txn = crate::db::begin_write(db).await?;
                 let mut rows: Vec<(i64, i64)> = group
                     .invoices
                     .iter()

@@ -62,7 +62,7 @@ pub async fn send_links(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let contacts = contact::Entity::find()
         .filter(contact::COLUMN.email.eq(email))
         .all(&txn)

@@ -269,7 +269,7 @@ pub async fn share(
             format!("share with at most {MAX_SHARE_CONTACTS} contacts at a time"),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let me = staff_user::Entity::find_by_id(staff_id)
         .one(&txn)
         .await?

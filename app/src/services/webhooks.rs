@@ -206,7 +206,7 @@ pub async fn create_endpoint(
     }
     let secret = new_secret();
     let sealed = crypto::seal(key, secret.as_bytes())?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = webhook_endpoint::ActiveModel {
         url: Set(url.clone()),
         description: Set(description),
@@ -303,7 +303,7 @@ pub async fn set_active(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<EndpointView, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let moved = webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Active, Expr::value(active))
         .filter(webhook_endpoint::COLUMN.id.eq(id))
@@ -348,7 +348,7 @@ pub async fn set_events(
     if text.is_empty() {
         return Err(AppError::validation("events", "choose at least one event"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = webhook_endpoint::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -393,7 +393,7 @@ pub async fn rotate_secret(
 ) -> Result<CreatedEndpoint, AppError> {
     let secret = new_secret();
     let sealed = crypto::seal(key, secret.as_bytes())?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let moved = webhook_endpoint::Entity::update_many()
         .col_expr(
             webhook_endpoint::Column::SecretEncrypted,
@@ -432,7 +432,7 @@ pub async fn delete_endpoint(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::COLUMN.endpoint_id.eq(id))
         .exec(&txn)
@@ -829,7 +829,7 @@ pub async fn redeliver(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<DeliveryView, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let moved = webhook_delivery::Entity::update_many()
         .col_expr(
             webhook_delivery::Column::Status,

@@ -416,7 +416,7 @@ pub async fn upsert_invoice(
 ) -> ApiResult<axum::response::Response> {
     let now = state.clock.now();
     let checked = check(&state.db, input).await?;
-    let txn = state.db.begin().await?;
+    let txn = app::db::begin_write(&state.db).await?;
     // Touching the row first takes SQLite's write lock before anything is read.
     document::Entity::update_many()
         .col_expr(

@@ -319,7 +319,7 @@ pub async fn create_payment(
         .await?
         .ok_or_else(|| invalid("account_number", format!("no account {account_number}")))?;
 
-    let txn = state.db.begin().await?;
+    let txn = app::db::begin_write(&state.db).await?;
     // Touching the row first takes SQLite's write lock before anything is read.
     payment::Entity::update_many()
         .col_expr(

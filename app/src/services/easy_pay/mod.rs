@@ -292,7 +292,7 @@ async fn insert_link(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<payment_link::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let ids: Vec<String> = lines.iter().map(|(d, _)| d.id.to_string()).collect();
     let link = payment_link::ActiveModel {
         account_id: Set(payer.account_id),

@@ -104,7 +104,7 @@ pub async fn handle(
     event: &ProviderEvent,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let seen = webhook_event::Entity::insert(webhook_event::ActiveModel {
         provider: Set(provider),
         event_id: Set(event.id.clone()),

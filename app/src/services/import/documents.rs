@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -225,7 +225,7 @@ async fn commit(
 ) -> Result<(), AppError> {
     let rows = batch.len() as i64;
     let last_line = batch.last().map_or(0, |(l, _)| *l);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if !run.dry_run {
         import_run::Entity::update_many()
             .col_expr(

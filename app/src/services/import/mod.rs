@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, prelude::*,
+    QueryFilter, QueryOrder, QuerySelect, prelude::*,
 };
 use sha2::{Digest, Sha256};
 
@@ -613,7 +613,7 @@ async fn commit_batch<K: Kind>(
         record_batch(db, run.id, *totals, outcome.rejects).await?;
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Start with a write, so SQLite takes the write lock up front.
     import_run::Entity::update_many()
         .col_expr(
