@@ -459,3 +459,55 @@ async fn follow_up_reminds_once_and_decides_from_applied_payments() {
         );
     }
 }
+
+/// Many customers promising at the same moment on one SQLite file (a pool of several
+/// connections, as in production): every promise is recorded. A transaction that read
+/// before it wrote used to fail at once with "database is locked" when another writer
+/// committed in between.
+#[tokio::test]
+async fn concurrent_promises_on_a_sqlite_file_all_land() {
+    let dir = std::env::temp_dir().join(format!("settle-promises-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("concurrent.db");
+    let _ = std::fs::remove_file(&path);
+    let db = app::testing::file_sqlite(&path).await;
+    let mut who = Vec::new();
+    for n in 0..16 {
+        let a = fixtures::customer(&db, &format!("CP-{n:02}"), &format!("Concurrent {n}")).await;
+        let c = fixtures::contact(&db, a.id, "AP", &format!("ap{n}@cp.test")).await;
+        let inv = fixtures::invoice(&db, a.id, &format!("CP-{n:02}-1"), 40_000).await;
+        who.push((a.id, c.id, inv.id));
+    }
+    let due = fixtures::now().date_naive() + Duration::days(7);
+    let tasks: Vec<_> = who
+        .iter()
+        .map(|&(account, contact, invoice)| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                promises::record_promise(
+                    &db,
+                    "http://settle.test",
+                    contact,
+                    account,
+                    &[invoice],
+                    10_000,
+                    due,
+                    None,
+                    fixtures::now(),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for task in tasks {
+        if let Err(e) = task.await.expect("task") {
+            failed.push(e);
+        }
+    }
+    assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+    let stored = promise::Entity::find().count(&db).await.expect("count");
+    assert_eq!(stored, 16);
+    db.close().await.ok();
+    let _ = std::fs::remove_dir_all(&dir);
+}
