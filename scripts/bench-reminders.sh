@@ -21,9 +21,13 @@ ACCOUNTS="${ACCOUNTS:-3000}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-echo "== building settle (release)"
-cargo build --release -p server --bin settle
-BIN="$ROOT/target/release/settle"
+if [ -n "${SETTLE_BIN:-}" ]; then
+  BIN="$SETTLE_BIN"   # an already built binary: no build
+else
+  echo "== building settle (release)"
+  cargo build --release -p server --bin settle
+  BIN="$ROOT/target/release/settle"
+fi
 
 WORK="$(mktemp -d /tmp/settle-bench-reminders.XXXXXX)"
 PG_ADMIN="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -13,7 +13,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "clippy (server side, ssr)"
-cargo clippy -p app -p server -p migration --features app/ssr --all-targets -- -D warnings
+cargo clippy -p app -p server -p migration -p bench --features app/ssr --all-targets -- -D warnings
 step "clippy (browser side, hydrate, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait, prelude::*,
+    prelude::*,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;

@@ -17,7 +17,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use http::StatusCode;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, prelude::*,
+    QuerySelect, prelude::*,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
