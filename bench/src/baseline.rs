@@ -3,11 +3,14 @@
 //! overview's seven, the open promises' three — app/src/services/portal.rs and
 //! promises.rs) and writes the same tables with `write!` into one `String`, plus the data
 //! as JSON (Settle's page carries its data for hydration). Same compression layer, same
-//! pool settings. Whatever Settle spends beyond this is the framework's share.
+//! pool settings, and Settle's own money formatting and HTML escaping (so both sides build
+//! the same strings). Whatever Settle spends beyond this is the framework's share.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use app::model::portal::format_money as money;
+use app::services::templates::escape_html as escape;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -452,43 +455,4 @@ async fn numbers_of(
         out.insert(col::<i64>(r, "id")?, col::<String>(r, "number")?);
     }
     Ok(out)
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let units = (abs / 100).to_string();
-    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let symbol = match currency {
-        "USD" | "CAD" | "AUD" => "$",
-        "EUR" => "€",
-        "GBP" => "£",
-        _ => "",
-    };
-    if symbol.is_empty() {
-        format!("{sign}{grouped}.{:02} {currency}", abs % 100)
-    } else {
-        format!("{sign}{symbol}{grouped}.{:02}", abs % 100)
-    }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

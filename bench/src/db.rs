@@ -1,35 +1,14 @@
-//! Raw SQL on SQLite or PostgreSQL: the connection the baseline and the write load
-//! generator share, tuned like Settle's own (app/src/db.rs).
+//! Raw SQL on SQLite or PostgreSQL: the connection the baseline and the load generators
+//! share, opened by Settle's own `app::db::connect` (same pool, WAL and busy timeout).
 
-use std::time::Duration;
-
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult,
-    Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
 
 /// Connects to `url` with Settle's pool settings.
 ///
 /// # Errors
 /// The database cannot be reached.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, String> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
-    if url.starts_with("sqlite:") {
-        options.max_connections(8).min_connections(1);
-        options.map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true)
-        });
-    } else {
-        options.max_connections(16).min_connections(1);
-    }
-    Database::connect(options)
+    app::db::connect(url)
         .await
         .map_err(|e| format!("cannot open {url}: {e}"))
 }
