@@ -1,11 +1,15 @@
 //! Settle's benchmark suite: the parts `scripts/bench.sh` needs a program for — the data
 //! set's CSV files, the baseline server the portal overview is compared with, the write
-//! load generator, and the report that holds every figure against its budget.
+//! load generator, the mixed-journey load test, and the report that holds every figure
+//! against its budget.
+
+// `bench load`'s one-line report is a large `serde_json::json!`.
+#![recursion_limit = "256"]
 
 mod baseline;
 mod dataset;
 mod db;
-
+mod load;
 mod report;
 mod writes;
 
@@ -68,6 +72,49 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Customers' whole journeys (sign in, overview, invoice, dispute a line, pay 1.00
+    /// through the sandbox checkout, promise, and a collector's inline edit): saturation
+    /// first, then an open-loop run at a fraction of it, with the server's memory sampled
+    /// and every acknowledged write looked up afterwards. Prints one JSON line; exits 1
+    /// on any 5xx, failed journey, lost write or growing memory.
+    Load {
+        /// Where Settle listens, e.g. http://127.0.0.1:3980
+        #[arg(long)]
+        base: String,
+        /// The database Settle uses (targets, sign-in links, and the check afterwards).
+        #[arg(long)]
+        db: String,
+        /// A collector's session cookie, `settle_session=…`, for the inline edits.
+        #[arg(long)]
+        staff_cookie: String,
+        /// The server's process id: its VmRSS is sampled (no memory figures without it).
+        #[arg(long)]
+        pid: Option<u32>,
+        /// How long the run at the fixed rate lasts.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// Journeys started per second (skips the saturation measurement).
+        #[arg(long, conflicts_with = "saturate")]
+        rate: Option<f64>,
+        /// Measure saturation for this many seconds first, then run at --fraction of it.
+        #[arg(long)]
+        saturate: Option<u64>,
+        /// The share of the saturation rate to run at.
+        #[arg(long, default_value_t = 0.7)]
+        fraction: f64,
+        /// Concurrent customers during the saturation measurement.
+        #[arg(long, default_value_t = 16)]
+        users: usize,
+        /// How many customer accounts (the first by id with open invoices) take turns.
+        #[arg(long, default_value_t = 200)]
+        accounts: usize,
+        /// Seconds between two samples of the server's memory.
+        #[arg(long, default_value_t = 5)]
+        sample_seconds: u64,
+        /// Journeys in flight beyond which an arrival is dropped (and counted).
+        #[arg(long, default_value_t = 512)]
+        max_in_flight: usize,
+    },
     /// Holds the figures of a run (a TSV file: name, value, unit, command) against
     /// `budgets.toml`, prints the table and writes it (markdown and JSON) to OUT.
     Report {
@@ -120,6 +167,35 @@ fn main() -> ExitCode {
                 }))
             })
             .map(|()| true),
+        Command::Load {
+            base,
+            db,
+            staff_cookie,
+            pid,
+            seconds,
+            rate,
+            saturate,
+            fraction,
+            users,
+            accounts,
+            sample_seconds,
+            max_in_flight,
+        } => runtime().and_then(|rt| {
+            rt.block_on(load::run(load::Plan {
+                base,
+                db,
+                staff_cookie,
+                pid,
+                seconds,
+                rate,
+                saturate: saturate.unwrap_or(0),
+                fraction,
+                users,
+                accounts,
+                sample_seconds,
+                max_in_flight,
+            }))
+        }),
         Command::Report {
             figures,
             budgets,
