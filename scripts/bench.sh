@@ -82,7 +82,7 @@ figure() {
 }
 
 # ---------------------------------------------------------------------------------------
-say "building (release: cargo leptos build --release, cargo build --release -p bench)"
+say "building (release: cargo leptos build --release --split, cargo build --release -p bench)"
 command -v cargo-leptos >/dev/null || die "cargo-leptos is missing: run scripts/setup.sh"
 for tool in curl jq python3 taskset sqlite3; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y $tool)"
@@ -90,7 +90,7 @@ done
 if [ -n "${BENCH_NO_BUILD:-}" ]; then
   say "BENCH_NO_BUILD: using the release build already in target/ as it is"
 else
-  cargo leptos build --release >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
+  cargo leptos build --release --split >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
   cargo build --release -p bench >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "bench build failed"; }
 fi
 [ -x target/release/settle ] && [ -x target/release/bench ] || die "no release build in target/"
@@ -258,6 +258,10 @@ fetch_size() {  # fetch_size URL ENCODING: bytes transferred (the response must 
 }
 assets=$(grep -o '/pkg/[^"'"'"' ]*' "$WORK/portal.html" | sort -u)
 echo "$assets" | grep -q '\.wasm$' || assets="$assets /pkg/settle.wasm"
+# The loader of the lazily loaded staff pages (cargo leptos build --split) is imported by settle.js.
+for js in $(grep -o '__wasm_split[^"'"'"' ]*\.js' target/site/pkg/settle.js 2>/dev/null | sort -u); do
+  assets="$assets /pkg/$js"
+done
 total_br=$(fetch_size "$URL/portal" br) total_raw=$(fetch_size "$URL/portal" identity)
 printf '    %-24s %9s B raw %9s B br\n' /portal "$total_raw" "$total_br"
 for a in $assets; do
@@ -277,6 +281,9 @@ if [ -x /usr/bin/chromium ] && [ -d end2end/node_modules/@playwright/test ]; the
       taskset -c "$LOAD_CPU" npx playwright test -c bench/bench.config.ts >"$WORK/browser.log" 2>&1); then
     figure hydrated_ms "$(jq .hydrated_ms "$WORK/browser.json")" "ms" \
       "cd end2end && npx playwright test -c bench/bench.config.ts (median of $BROWSER_RUNS)"
+    figure first_page_transfer_kb "$(jq '.first_page_bytes / 1024 * 10 | round / 10' "$WORK/browser.json")" "KB" \
+      "same: /portal's HTML and every resource it loaded, bytes on the wire (encodedBodySize, brotli)"
+    figure first_page_requests "$(jq .first_page_requests "$WORK/browser.json")" "requests" "same"
     figure inp_select_line_ms "$(jq .select_line_ms "$WORK/browser.json")" "ms" "same, click on line 150"
     figure inp_typing_ms "$(jq .typing_ms_max "$WORK/browser.json")" "ms" "same, worst keystroke of 1.25"
   else

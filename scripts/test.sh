@@ -21,7 +21,7 @@ step "Rust tests${TEST_DATABASE_URL:+ (SQLite and PostgreSQL)}"
 cargo test -p app -p server -p migration --features app/ssr
 
 step "build for the browser tests"
-cargo leptos build
+cargo leptos build --split
 
 step "schemathesis: the REST API against its OpenAPI document"
 ./scripts/schemathesis.sh

@@ -1,10 +1,15 @@
 //! Settle: the Leptos app shared by the server and the browser.
 
+// Every page is turned into an `AnyView` here (app/src/routes.rs); the release build needs
+// deeper trait resolution for those view types than the default 128.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod routes;
 
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -20,7 +25,7 @@ pub mod testing;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,12 +68,6 @@ pub fn App() -> impl IntoView {
     {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
-    // Effects run only in the browser: this marks the moment the page became interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/settle.css" />
@@ -83,34 +82,34 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
                     <Route path=path!("/portal/pay") view=pages::pay::PayLinkPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/messages") view=pages::messages::StaffMessagesPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/accounts") view=pages::accounts::StaffAccountsPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/campaigns") view=pages::campaigns::StaffCampaignsPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/campaigns/:id") view=pages::campaigns::StaffCampaignPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/rules") view=pages::reminders::StaffRulesPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/import") view=pages::import::StaffImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/api-keys") view=pages::api_keys::StaffApiKeysPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/webhooks") view=pages::webhooks::StaffWebhooksPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/inbox") view=pages::inbox::StaffInboxPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/accounts/:id/activity") view=pages::inbox::AccountActivityPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/approvals") view=pages::profile::StaffApprovalsPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/messages") view={Lazy::<routes::StaffMessagesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts") view={Lazy::<routes::StaffAccountsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/campaigns") view={Lazy::<routes::StaffCampaignsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/campaigns/:id") view={Lazy::<routes::StaffCampaignRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/rules") view={Lazy::<routes::StaffRulesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/import") view={Lazy::<routes::StaffImportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/api-keys") view={Lazy::<routes::StaffApiKeysRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/webhooks") view={Lazy::<routes::StaffWebhooksRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/inbox") view={Lazy::<routes::StaffInboxRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id/activity") view={Lazy::<routes::AccountActivityRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/approvals") view={Lazy::<routes::StaffApprovalsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/accounts/:id") view=pages::accounts::StaffAccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/accounts/:id/history") view=pages::audit::AccountHistoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/supplier") view=pages::supplier::SupplierPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/disputes") view=pages::staff_disputes::StaffDisputesPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/disputes/:id") view=pages::staff_disputes::StaffDisputePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id") view={Lazy::<routes::StaffAccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/accounts/:id/history") view={Lazy::<routes::AccountHistoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/supplier") view={Lazy::<routes::SupplierRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/disputes") view={Lazy::<routes::StaffDisputesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/disputes/:id") view={Lazy::<routes::StaffDisputeRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=pages::register::RegisterPage />
-                    <Route path=path!("/staff/letters") view=pages::letters::StaffLettersPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/messages/:account") view=pages::messages::StaffThreadPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/letters") view={Lazy::<routes::StaffLettersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/messages/:account") view={Lazy::<routes::StaffThreadRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/portal/receipt/:session") view=pages::pay::ReceiptPage ssr=SsrMode::Async />
                     <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/sign-in") view=pages::staff::StaffSignInPage />
-                    <Route path=path!("/staff") view=pages::staff::StaffHomePage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/mail") view=pages::admin::DeadMailPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/templates") view=pages::admin::TemplatesPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/sign-in") view={Lazy::<routes::StaffSignInRoute>::new()} />
+                    <Route path=path!("/staff") view={Lazy::<routes::StaffHomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/mail") view={Lazy::<routes::DeadMailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/staff/templates") view={Lazy::<routes::TemplatesRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
