@@ -37,6 +37,7 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
 
   // Each run a fresh context: nothing cached, as on a customer's first visit.
   const hydrated: number[] = [];
+  let firstPage = { bytes: 0, requests: 0 };
   for (let i = 0; i < RUNS; i++) {
     const context = await browser.newContext();
     await signedIn(context);
@@ -45,6 +46,15 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
     await page.goto("/portal");
     await expect(page.getByTestId("open-invoices")).toBeVisible();
     hydrated.push(await hydratedAt(page));
+    // What the first visit transferred, compressed as sent (Chromium asks for brotli):
+    // the HTML and every script, wasm module and stylesheet it loaded.
+    firstPage = await page.evaluate(() => {
+      const entries = [
+        ...performance.getEntriesByType("navigation"),
+        ...performance.getEntriesByType("resource"),
+      ] as PerformanceResourceTiming[];
+      return { bytes: entries.reduce((sum, e) => sum + e.encodedBodySize, 0), requests: entries.length };
+    });
     await context.close();
   }
 
@@ -82,6 +92,8 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
     cpu_throttling: THROTTLING,
     hydrated_runs_ms: hydrated.map((x) => Math.round(x)),
     hydrated_ms: Math.round(median(hydrated)),
+    first_page_bytes: firstPage.bytes,
+    first_page_requests: firstPage.requests,
     select_line_ms: worst(of(["click", "pointerup", "change"])),
     typing_ms_max: worst(of(["keydown", "keypress", "input", "keyup"])),
     events: events.length,
