@@ -284,7 +284,7 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
         Some(r) => r,
         None => saturation_rate.unwrap_or_default() * plan.fraction,
     };
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         return Err(format!(
             "no rate to run at: saturation completed {} journeys ({} failed; first errors: {:?})",
             saturation.journeys_completed, saturation.journeys_failed, saturation.errors
