@@ -161,7 +161,7 @@ SETTLE_PID=
 [ -s "$WORK/load.json" ] || { tail -20 "$WORK/server.log"; die "bench load printed no figures (exit $status)"; }
 
 mkdir -p bench/results
-out="bench/results/load-$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 1 ] && echo -quick)$([ "$POSTGRES" = 1 ] && echo -postgres).json"
+out="bench/results/load-$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 1 ] && echo -quick || true)$([ "$POSTGRES" = 1 ] && echo -postgres || true).json"
 cp "$WORK/load.json" "$out"
 echo
 say "figures ($BACKEND$([ "$QUICK" = 1 ] && echo ', quick: small data set'); whole JSON in $out)"

@@ -35,7 +35,7 @@ use app::model::enums::{ActorKind, LinkPurpose};
 use app::services::magic_links;
 use chrono::Utc;
 use reqwest::StatusCode;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::db;
@@ -669,9 +669,9 @@ async fn take_target(ctx: &Ctx, k: u64) -> Result<(String, i64, i64), Stop> {
 async fn prefill(ctx: &Ctx, journeys: usize) -> Result<(), String> {
     let mut customers = ctx.customers.lock().await;
     let per = journeys.div_ceil(customers.len().max(1)) + 1;
-    let txn = ctx
-        .conn
-        .begin()
+    // IMMEDIATE on SQLite, as Settle's own writes: a deferred transaction that reads the
+    // contact first cannot take the write lock once the server has committed meanwhile.
+    let txn = app::db::begin_write(&ctx.conn)
         .await
         .map_err(|e| format!("issuing sign-in links: {e}"))?;
     for c in customers.iter_mut() {
