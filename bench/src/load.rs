@@ -36,6 +36,8 @@ use app::services::magic_links;
 use chrono::Utc;
 use reqwest::StatusCode;
 use sea_orm::DatabaseConnection;
+
+use crate::writes::encode;
 use serde_json::json;
 
 use crate::db;
@@ -1164,18 +1166,4 @@ fn round1(x: f64) -> f64 {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char);
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

@@ -264,7 +264,8 @@ async fn written(conn: &DatabaseConnection, kind: Kind) -> Result<i64, String> {
     }
 }
 
-fn encode(text: &str) -> String {
+/// `text` form-urlencoded (spaces as `+`), as a browser posts a form field.
+pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 3);
     for b in text.bytes() {
         match b {
