@@ -7,12 +7,14 @@
 #                                      # (settle_load_scratch) of TEST_DATABASE_URL's server
 #   BENCH_NO_BUILD=1 scripts/bench-load.sh …   # use the release build already in target/
 #   BENCH_LOAD_SECONDS=120 scripts/bench-load.sh …   # another length of the steady run
+#   SETTLE_BIN=path scripts/bench-load.sh …   # this settle binary (scripts/bench.sh passes its copy)
 #
 # One journey (bench/src/load.rs): open a fresh magic link, GET /portal, GET an open
 # invoice, dispute one of its lines, pay 1.00 on it through the sandbox checkout (start,
 # the checkout page, its Pay button), promise 1.00 on it, and a collector's inline edit
 # of an account's name. `bench load` measures journeys/s with 16 customers back to back
-# (saturation), then starts journeys at 70 % of that rate from a timer (open loop) for the
+# (saturation: 90 s, of which the first 30 s warm up and are not counted), then starts
+# journeys at 70 % of that rate from a timer (open loop) for the
 # run, recording each step's p50/p99, sampling the server's VmRSS every few seconds, and
 # afterwards looks every acknowledged write up in the database. It fails (exit 1) on any
 # 5xx or transport error, any failed journey, any lost write, or memory that grew: the
@@ -31,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --postgres) POSTGRES=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--quick] [--postgres]" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +45,9 @@ cd "$ROOT"
 # Must be scripts/bench.sh's GEN_VERSION: the two share the cached data set.
 GEN_VERSION=1
 if [ "$QUICK" = 1 ]; then
-  ACCOUNTS=1000 INVOICES=20000 LINES=100000 RUN_SECS=60 SAT_SECS=15 SAMPLE_SECS=2
+  ACCOUNTS=1000 INVOICES=20000 LINES=100000 RUN_SECS=60 SAT_SECS=30 SAMPLE_SECS=2
 else
-  ACCOUNTS=10000 INVOICES=200000 LINES=1000000 RUN_SECS=600 SAT_SECS=30 SAMPLE_SECS=5
+  ACCOUNTS=10000 INVOICES=200000 LINES=1000000 RUN_SECS=600 SAT_SECS=90 SAMPLE_SECS=5
 fi
 RUN_SECS="${BENCH_LOAD_SECONDS:-$RUN_SECS}"
 USERS=16 FRACTION=0.7 CUSTOMERS=200
@@ -82,8 +84,9 @@ else
   say "building (cargo build --release -p server -p bench)"
   cargo build --release -p server -p bench >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
 fi
-[ -x target/release/settle ] && [ -x target/release/bench ] || die "no release build in target/ (target/release/settle, target/release/bench)"
-cp target/release/settle "$WORK/settle"   # a build beside us may replace target/release/settle
+SETTLE_SRC="${SETTLE_BIN:-target/release/settle}"
+[ -x "$SETTLE_SRC" ] && [ -x target/release/bench ] || die "no release build in target/ ($SETTLE_SRC, target/release/bench)"
+cp "$SETTLE_SRC" "$WORK/settle"   # a build beside us may replace target/release/settle
 SETTLE="$WORK/settle"
 BENCH="$ROOT/target/release/bench"
 
@@ -187,6 +190,8 @@ jq -r --arg b "$BACKEND" '
   f("rss_last_mib"; .rss_last_mib; "MiB (median of the last window; limit \(.rss_limit_mib))"),
   f("rss_max_mib"; .rss_max_mib; "MiB"),
   f("memory_flat"; .memory_flat; ""),
+  "  timeline (from s: journeys/s completed, p50 / p99 ms, RSS MiB at the end of each):",
+  (.timeline[]? | "    \(.from_s | tostring | . + " " * (6 - length)) \(.journeys_per_s) j/s, \(.p50_ms) / \(.p99_ms) ms, \(.rss_mib) MiB"),
   (if (.errors | length) > 0 then "  first errors:", (.errors[] | "    " + .) else empty end),
   (if (.saturation_errors | length) > 0 then "  first errors during saturation:", (.saturation_errors[] | "    " + .) else empty end),
   (if (.lost_examples | length) > 0 then "  lost writes:", (.lost_examples[] | "    " + .) else empty end)

@@ -9,6 +9,7 @@
 #                                 # scratch database of TEST_DATABASE_URL's server
 #   scripts/bench.sh --check      # exit 1 naming each figure that misses its budget
 #   BENCH_NO_BUILD=1 scripts/bench.sh …   # use the release build already in target/
+#   BENCH_SKIP_LOAD=1 scripts/bench.sh …  # without the 10-minute load run
 #
 # What it measures (bench/README.md says more): portal overview and the 200-line invoice
 # page (requests/s at saturation, then p50/p99 at half that rate, oha with latency
@@ -17,7 +18,8 @@
 # baseline; writes/s and p99 of a staff inline edit, a dispute line annotation and a
 # promise to pay; the first portal page's compressed weight; hydration time and
 # interaction-to-next-paint in headless Chromium with 4x CPU throttling; the reminder
-# scheduler over 1M open invoices and the CSV import of 1M lines (not with --quick).
+# scheduler over 1M open invoices and the CSV import of 1M lines (not with --quick); the
+# load run of scripts/bench-load.sh (mixed journeys, 10 minutes at 70 % of saturation).
 # The table goes to the terminal and to bench/results/<time>.md and .json.
 #
 # The generated database is cached in target/bench-cache/ (keyed by GEN_VERSION and the
@@ -366,6 +368,39 @@ else
   say "CSV import of 1,000,000 invoice lines (scripts/bench-import.sh)"
   import_bench sqlite
   if [ "$POSTGRES" = 1 ]; then import_bench postgres; fi
+fi
+
+# ---------------------------------------------------------------------------------------
+# load_run PREFIX [--postgres]: the mixed journeys at 70 % of saturation for 10 minutes
+# (--quick: 60 s on the small data set), scripts/bench-load.sh; its JSON feeds the figures.
+load_run() {
+  local prefix="$1" args=() status=0 json
+  shift
+  if [ "$QUICK" = 1 ]; then args+=(--quick); fi
+  SETTLE_BIN="$SETTLE" BENCH_NO_BUILD=1 scripts/bench-load.sh "${args[@]}" "$@" >"$WORK/$prefix.txt" 2>&1 || status=$?
+  json=$(grep -o 'bench/results/load-[^ )]*\.json' "$WORK/$prefix.txt" | tail -1)
+  if [ -z "$json" ] || [ ! -f "$json" ]; then
+    tail -30 "$WORK/$prefix.txt"
+    die "scripts/bench-load.sh $* printed no figures (exit $status)"
+  fi
+  grep -E 'load_(ok|journeys_per_s|journey_p99|lost|5xx|memory)' "$WORK/$prefix.txt" | sed 's/^ */    /'
+  local cmd="scripts/bench-load.sh${args[*]:+ ${args[*]}}${*:+ $*} ($json)"
+  figure "${prefix}_ok" "$(jq 'if .ok then 1 else 0 end' "$json")" "(1 = every check held)" "$cmd"
+  figure "${prefix}_journeys_per_s" "$(jq .journeys_per_s "$json")" "journeys/s" \
+    "same: completed, at $(jq .fraction "$json") of the saturation ($(jq .saturation_journeys_per_s "$json") journeys/s)"
+  figure "${prefix}_journey_p99_ms" "$(jq .journey_p99_ms "$json")" "ms" "same, 9 requests per journey"
+  figure "${prefix}_failed" "$(jq '.status_5xx + .saturation_5xx + .transport_errors + .refused + .journeys_failed + .dropped_arrivals' "$json")" \
+    "requests/journeys" "same: 5xx, transport errors, refused steps, failed journeys, dropped arrivals"
+  figure "${prefix}_lost_writes" "$(jq .lost_writes "$json")" "writes" "same: acknowledged and not in the database"
+  figure "${prefix}_rss_growth_mib" "$(jq '((.rss_last_mib // 0) - (.rss_reference_mib // 0)) * 10 | round / 10' "$json")" "MiB" \
+    "same: last window's median RSS − the second window's"
+}
+if [ -n "${BENCH_SKIP_LOAD:-}" ]; then
+  say "SKIPPED the load run (BENCH_SKIP_LOAD is set)"
+else
+  say "load: mixed journeys at 70 % of saturation (scripts/bench-load.sh; about 13 minutes, --quick 2)"
+  load_run load
+  if [ "$POSTGRES" = 1 ]; then load_run load_pg --postgres; fi
 fi
 
 # ---------------------------------------------------------------------------------------

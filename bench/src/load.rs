@@ -11,7 +11,9 @@
 //! them: form-urlencoded, `Sec-Fetch-Site: same-origin`, the session cookie.
 //!
 //! First the saturation: `users` customers run journeys back to back for `saturate`
-//! seconds; journeys/s completed is the saturation rate. Then journeys start at
+//! seconds; journeys/s completed after the first third (warm-up: the database's WAL,
+//! checkpoints and the outbox reach their steady state, which a short burst would
+//! borrow against) is the saturation rate. Then journeys start at
 //! `fraction` (0.7) of that rate for `seconds`, open loop — one every 1/rate s from a
 //! timer, whether or not the earlier ones finished — and each step's latency is recorded.
 //! Meanwhile the server's VmRSS is read from /proc/PID/status.
@@ -154,6 +156,10 @@ struct Tally {
     journeys_failed: u64,
     latencies: HashMap<Step, Vec<Duration>>,
     journey_latencies: Vec<Duration>,
+    /// When each completed journey ended, with its latency: the run's timeline.
+    finished: Vec<(Instant, Duration)>,
+    /// When each step's answer arrived, with its latency.
+    step_log: Vec<(Instant, Step, Duration)>,
     errors: Vec<String>,
 }
 
@@ -170,6 +176,8 @@ impl Tally {
             self.latencies.entry(step).or_default().append(&mut l);
         }
         self.journey_latencies.extend(other.journey_latencies);
+        self.finished.extend(other.finished);
+        self.step_log.extend(other.step_log);
         for e in other.errors {
             if self.errors.len() < ERRORS_SHOWN {
                 self.errors.push(e);
@@ -278,8 +286,17 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
         for w in workers {
             saturation.merge(w.await.map_err(|e| format!("a user stopped: {e}"))?);
         }
-        let rate = saturation.journeys_completed as f64 / started.elapsed().as_secs_f64();
-        eprintln!("bench load: saturation {rate:.2} journeys/s");
+        let warm_up = started + Duration::from_secs_f64(plan.saturate as f64 / 3.0);
+        let measured = saturation
+            .finished
+            .iter()
+            .filter(|(at, _)| *at >= warm_up)
+            .count();
+        let rate = measured as f64 / warm_up.elapsed().as_secs_f64();
+        eprintln!(
+            "bench load: saturation {rate:.2} journeys/s (after {:.0} s of warm-up)",
+            plan.saturate as f64 / 3.0
+        );
         saturation_rate = Some(rate);
     }
     let rate = match plan.rate {
@@ -361,6 +378,7 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
     );
     let check = check_writes(&ctx.conn, &acks, before_promises).await?;
     let memory = memory_figures(&samples, plan.seconds);
+    let timeline = timeline(started, &steady, &samples, plan.seconds);
 
     let out_of_targets = ctx.out_of_targets.load(Ordering::Relaxed);
     let ok = steady.status_5xx == 0
@@ -426,6 +444,7 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
         "rss_max_mib": memory.max,
         "rss_limit_mib": memory.limit,
         "memory_flat": memory.flat,
+        "timeline": timeline,
     });
     println!("{result}");
     Ok(ok)
@@ -438,7 +457,9 @@ async fn journey(ctx: &Ctx, scheduled: Instant, tally: &mut Tally) {
     match journey_steps(ctx, tally).await {
         Ok(()) => {
             tally.journeys_completed += 1;
-            tally.journey_latencies.push(scheduled.elapsed());
+            let latency = scheduled.elapsed();
+            tally.journey_latencies.push(latency);
+            tally.finished.push((Instant::now(), latency));
         }
         Err(Stop::Failed) => tally.journeys_failed += 1,
         Err(Stop::NoTargets) => {
@@ -869,11 +890,9 @@ async fn send(
             return Err(Stop::Failed);
         }
     };
-    tally
-        .latencies
-        .entry(step)
-        .or_default()
-        .push(sent.elapsed());
+    let latency = sent.elapsed();
+    tally.latencies.entry(step).or_default().push(latency);
+    tally.step_log.push((Instant::now(), step, latency));
     if status.is_server_error() {
         tally.status_5xx += 1;
         tally.error(format!(
@@ -1152,6 +1171,72 @@ fn memory_figures(samples: &[(f64, f64)], seconds: u64) -> Memory {
     }
 }
 
+/// The steady run in windows (a minute; a sixth of the run when it is shorter than six
+/// minutes): journeys completed per second, their p50 and p99, each step's p50, and the
+/// server's last RSS in each — where a server that falls behind shows when, and in which
+/// step, it started to.
+fn timeline(
+    started: Instant,
+    steady: &Tally,
+    samples: &[(f64, f64)],
+    seconds: u64,
+) -> Vec<serde_json::Value> {
+    let window = (seconds as f64 / 6.0).clamp(1.0, 60.0);
+    let index =
+        |at: &Instant| (at.saturating_duration_since(started).as_secs_f64() / window) as usize;
+    let mut journeys: Vec<Vec<Duration>> = Vec::new();
+    let mut steps: Vec<HashMap<Step, Vec<Duration>>> = Vec::new();
+    for (at, latency) in &steady.finished {
+        let i = index(at);
+        if journeys.len() <= i {
+            journeys.resize_with(i + 1, Vec::new);
+        }
+        journeys[i].push(*latency);
+    }
+    for (at, step, latency) in &steady.step_log {
+        let i = index(at);
+        if steps.len() <= i {
+            steps.resize_with(i + 1, HashMap::new);
+        }
+        steps[i].entry(*step).or_default().push(*latency);
+    }
+    steps.resize_with(journeys.len().max(steps.len()), HashMap::new);
+    journeys.resize_with(steps.len(), Vec::new);
+    journeys
+        .iter_mut()
+        .zip(steps.iter_mut())
+        .enumerate()
+        .map(|(i, (l, by_step))| {
+            l.sort();
+            let (from, to) = (i as f64 * window, (i + 1) as f64 * window);
+            let rss = samples
+                .iter()
+                .filter(|(t, _)| *t >= from && *t < to)
+                .map(|(_, m)| *m)
+                .next_back()
+                .map(round1);
+            let step_p50: serde_json::Map<String, serde_json::Value> = Step::ALL
+                .iter()
+                .filter_map(|step| {
+                    let v = by_step.get_mut(step)?;
+                    v.sort();
+                    Some((step.name().to_owned(), json!(pct(v, 0.50))))
+                })
+                .collect();
+            json!({
+                "from_s": round1(from),
+                // Journeys that end after the offered period: the backlog draining.
+                "drain": from >= seconds as f64,
+                "journeys_per_s": round2(l.len() as f64 / window),
+                "p50_ms": pct(l, 0.50),
+                "p99_ms": pct(l, 0.99),
+                "rss_mib": rss,
+                "step_p50_ms": step_p50,
+            })
+        })
+        .collect()
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -1166,4 +1251,42 @@ fn round1(x: f64) -> f64 {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_puts_each_journey_and_step_in_its_window() {
+        let started = Instant::now();
+        let at = |s: f64| started + Duration::from_secs_f64(s);
+        let ms = Duration::from_millis;
+        let mut tally = Tally::default();
+        // A 60 s run has 10 s windows: two journeys in the first, one in the third, one
+        // finishing after the run (the drain).
+        tally.finished = vec![
+            (at(1.0), ms(10)),
+            (at(9.0), ms(30)),
+            (at(25.0), ms(50)),
+            (at(61.0), ms(900)),
+        ];
+        tally.step_log = vec![
+            (at(2.0), Step::Overview, ms(4)),
+            (at(26.0), Step::Invoice, ms(7)),
+        ];
+        let samples = [(5.0, 80.0), (9.5, 81.0), (21.0, 90.0)];
+        let t = timeline(started, &tally, &samples, 60);
+        assert_eq!(t.len(), 7);
+        assert_eq!(t[0]["journeys_per_s"], json!(0.2));
+        assert_eq!(t[0]["p99_ms"], json!(30.0));
+        assert_eq!(t[0]["rss_mib"], json!(81.0));
+        assert_eq!(t[0]["step_p50_ms"]["overview"], json!(4.0));
+        assert_eq!(t[1]["journeys_per_s"], json!(0.0));
+        assert_eq!(t[2]["step_p50_ms"]["invoice"], json!(7.0));
+        assert_eq!(t[2]["rss_mib"], json!(90.0));
+        assert_eq!(t[5]["drain"], json!(false));
+        assert_eq!(t[6]["drain"], json!(true));
+        assert_eq!(t[6]["p50_ms"], json!(900.0));
+    }
 }

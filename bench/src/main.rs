@@ -96,7 +96,8 @@ enum Command {
         /// Journeys started per second (skips the saturation measurement).
         #[arg(long, conflicts_with = "saturate")]
         rate: Option<f64>,
-        /// Measure saturation for this many seconds first, then run at --fraction of it.
+        /// Measure saturation for this many seconds first (the first third is warm-up and
+        /// not counted), then run at --fraction of it.
         #[arg(long)]
         saturate: Option<u64>,
         /// The share of the saturation rate to run at.
