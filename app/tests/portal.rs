@@ -1,6 +1,6 @@
 //! The overview service on a small book whose numbers are computed by hand.
 
-use app::entities::{account, document, payment};
+use app::entities::{account, dispute, document, payment};
 use app::model::enums::*;
 use app::services::portal;
 use app::testing::fixtures;
@@ -124,5 +124,101 @@ async fn overview_of_an_unknown_account_is_not_found() {
             .await
             .expect_err("unknown account");
         assert_eq!(err, app::error::AppError::NotFound, "{}", test_db.backend);
+    }
+}
+
+/// An account with more open disputes than the overview lists: the newest ten are listed,
+/// and the count and total cover every open one (closed ones and other accounts' do not
+/// count).
+#[tokio::test]
+async fn overview_lists_the_newest_open_disputes_and_counts_them_all() {
+    for test_db in app::testing::databases("portal_overview_disputes").await {
+        let db = &test_db.conn;
+        let backend = test_db.backend;
+        let a = new_account(db, "A-1").await;
+        let other = new_account(db, "B-1").await;
+        new_doc(
+            db,
+            a.id,
+            DocumentKind::Invoice,
+            "I-1",
+            10,
+            90_000,
+            90_000,
+            DocumentStatus::Open,
+        )
+        .await;
+        new_doc(
+            db,
+            other.id,
+            DocumentKind::Invoice,
+            "I-2",
+            10,
+            90_000,
+            90_000,
+            DocumentStatus::Open,
+        )
+        .await;
+        let docs = portal::overview(db, a.id, today())
+            .await
+            .expect("overview")
+            .open_invoices;
+        let doc_id = docs[0].id;
+        let other_doc = portal::overview(db, other.id, today())
+            .await
+            .expect("overview")
+            .open_invoices[0]
+            .id;
+        let add =
+            |account_id: i64, document_id: i64, minor: i64, status: DisputeStatus, minutes: i64| {
+                dispute::ActiveModel {
+                    account_id: Set(account_id),
+                    document_id: Set(document_id),
+                    contact_id: Set(None),
+                    status: Set(status),
+                    disputed_minor: Set(minor),
+                    credited_minor: Set(0),
+                    version: Set(1),
+                    created_at: Set(now() - Duration::minutes(minutes)),
+                    updated_at: Set(now()),
+                    ..Default::default()
+                }
+                .insert(db)
+            };
+        // Twelve open disputes of 1.00 … 12.00, the 1.00 one the newest.
+        for k in 1..=12 {
+            add(a.id, doc_id, k * 100, DisputeStatus::Open, k)
+                .await
+                .expect("dispute");
+        }
+        add(a.id, doc_id, 99_900, DisputeStatus::Rejected, 0)
+            .await
+            .expect("rejected");
+        add(other.id, other_doc, 88_800, DisputeStatus::Open, 0)
+            .await
+            .expect("other");
+
+        let o = portal::overview(db, a.id, today()).await.expect("overview");
+        assert_eq!(o.open_disputes_count, 12, "{backend}");
+        assert_eq!(o.open_disputes_minor, 7_800, "{backend}: 1.00 + … + 12.00");
+        let listed: Vec<i64> = o.open_disputes.iter().map(|d| d.disputed_minor).collect();
+        assert_eq!(
+            listed,
+            (1..=10).map(|k| k * 100).collect::<Vec<_>>(),
+            "{backend}: newest ten"
+        );
+        assert!(
+            o.open_disputes.iter().all(|d| d.invoice == "I-1"),
+            "{backend}"
+        );
+
+        let none = portal::overview(db, other.id, today())
+            .await
+            .expect("overview");
+        assert_eq!(
+            (none.open_disputes_count, none.open_disputes.len()),
+            (1, 1),
+            "{backend}"
+        );
     }
 }

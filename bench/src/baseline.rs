@@ -208,8 +208,9 @@ async fn overview(
     .await?;
     let disputes = db::all(
         conn,
-        "SELECT document_id, disputed_minor, status, created_at FROM disputes \
-         WHERE account_id = $1 AND status = 'open' ORDER BY created_at DESC",
+        "SELECT document_id, disputed_minor, status, created_at, COUNT(*) OVER () AS open_count, \
+         CAST(SUM(disputed_minor) OVER () AS BIGINT) AS open_total FROM disputes \
+         WHERE account_id = $1 AND status = 'open' ORDER BY created_at DESC, id DESC LIMIT 10",
         vec![account_id.into()],
     )
     .await?;
@@ -391,7 +392,20 @@ async fn overview(
             "status": status, "invoices": on,
         }));
     }
-    h.push_str("</tbody></table></section><section class=\"panel\"><h2>Open disputes</h2><table class=\"invoices\"><tbody>");
+    h.push_str("</tbody></table></section><section class=\"panel\"><h2>Open disputes</h2>");
+    if let Some(first) = disputes.first() {
+        let count: i64 = col(first, "open_count")?;
+        if count > disputes.len() as i64 {
+            write!(
+                h,
+                "<p class=\"muted\">The {} newest of {count} open disputes; {} disputed in all.</p>",
+                disputes.len(),
+                money(col(first, "open_total")?, &currency)
+            )
+            .map_err(w)?;
+        }
+    }
+    h.push_str("<table class=\"invoices\"><tbody>");
     for d in &disputes {
         let doc: i64 = col(d, "document_id")?;
         let opened: DateTime<Utc> = col(d, "created_at")?;

@@ -1262,19 +1262,21 @@ mod tests {
         let started = Instant::now();
         let at = |s: f64| started + Duration::from_secs_f64(s);
         let ms = Duration::from_millis;
-        let mut tally = Tally::default();
         // A 60 s run has 10 s windows: two journeys in the first, one in the third, one
         // finishing after the run (the drain).
-        tally.finished = vec![
-            (at(1.0), ms(10)),
-            (at(9.0), ms(30)),
-            (at(25.0), ms(50)),
-            (at(61.0), ms(900)),
-        ];
-        tally.step_log = vec![
-            (at(2.0), Step::Overview, ms(4)),
-            (at(26.0), Step::Invoice, ms(7)),
-        ];
+        let tally = Tally {
+            finished: vec![
+                (at(1.0), ms(10)),
+                (at(9.0), ms(30)),
+                (at(25.0), ms(50)),
+                (at(61.0), ms(900)),
+            ],
+            step_log: vec![
+                (at(2.0), Step::Overview, ms(4)),
+                (at(26.0), Step::Invoice, ms(7)),
+            ],
+            ..Default::default()
+        };
         let samples = [(5.0, 80.0), (9.5, 81.0), (21.0, 90.0)];
         let t = timeline(started, &tally, &samples, 60);
         assert_eq!(t.len(), 7);

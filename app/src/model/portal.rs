@@ -74,8 +74,11 @@ pub struct Overview {
     pub open_invoices: Vec<OpenInvoice>,
     /// The latest payments, newest first.
     pub recent_payments: Vec<PaymentSummary>,
-    /// Disputes still being looked at.
+    /// The newest disputes still being looked at (at most ten).
     pub open_disputes: Vec<DisputeSummary>,
+    /// How many disputes are open, and their disputed total, listed or not.
+    pub open_disputes_count: i64,
+    pub open_disputes_minor: i64,
     /// Names this page view, so a doubled "Pay" click opens one checkout.
     pub pay_attempt: String,
 }

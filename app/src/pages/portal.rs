@@ -239,7 +239,12 @@ fn OverviewView(data: Overview) -> impl IntoView {
         </div>
 
         <RecentPayments payments=data.recent_payments.clone() currency=currency.clone() />
-        <OpenDisputes disputes=data.open_disputes.clone() currency=currency.clone() />
+        <OpenDisputes
+            disputes=data.open_disputes.clone()
+            count=data.open_disputes_count
+            total_minor=data.open_disputes_minor
+            currency=currency.clone()
+        />
     }
 }
 
@@ -281,10 +286,27 @@ fn RecentPayments(payments: Vec<PaymentSummary>, currency: String) -> impl IntoV
 }
 
 #[component]
-fn OpenDisputes(disputes: Vec<DisputeSummary>, currency: String) -> impl IntoView {
+fn OpenDisputes(
+    disputes: Vec<DisputeSummary>,
+    count: i64,
+    total_minor: i64,
+    currency: String,
+) -> impl IntoView {
+    let shown = disputes.len();
+    let more = (usize::try_from(count).unwrap_or(0) > shown).then(|| {
+        view! {
+            <p class="muted" data-testid="open-disputes-more">
+                {format!(
+                    "The {shown} newest of {count} open disputes; {} disputed in all.",
+                    format_money(total_minor, &currency),
+                )}
+            </p>
+        }
+    });
     view! {
         <section class="panel" aria-labelledby="disputes-title">
             <h2 id="disputes-title">"Open disputes"</h2>
+            {more}
             {if disputes.is_empty() {
                 Either::Left(view! { <p class="empty">"No open disputes."</p> })
             } else {

@@ -12,6 +12,8 @@ use crate::model::portal::{Aging, DisputeSummary, OpenInvoice, Overview, Payment
 
 /// How many payments the overview lists.
 pub const RECENT_PAYMENTS: u64 = 5;
+/// How many open disputes the overview lists, newest first; its count and total cover all.
+pub const RECENT_DISPUTES: u64 = 10;
 
 /// Balance, aging and open invoices of `account_id` as of `today`.
 ///
@@ -95,12 +97,30 @@ pub async fn overview(
         )
         .all(db)
         .await?;
-    let disputes = dispute::Entity::find()
+    // The newest open disputes, with the count and total of all of them from the same
+    // statement: an account with a thousand open disputes costs no more than one with ten.
+    let disputes: Vec<(i64, i64, DisputeStatus, DateTimeUtc, i64, i64)> = dispute::Entity::find()
+        .select_only()
+        .column(dispute::Column::DocumentId)
+        .column(dispute::Column::DisputedMinor)
+        .column(dispute::Column::Status)
+        .column(dispute::Column::CreatedAt)
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "open_count")
+        .column_as(
+            Expr::cust("CAST(SUM(disputed_minor) OVER () AS BIGINT)"),
+            "open_total",
+        )
         .filter(dispute::COLUMN.account_id.eq(account_id))
         .filter(dispute::COLUMN.status.eq(DisputeStatus::Open))
         .order_by_desc(dispute::COLUMN.created_at)
+        .order_by_desc(dispute::COLUMN.id)
+        .limit(RECENT_DISPUTES)
+        .into_tuple()
         .all(db)
         .await?;
+    let (open_disputes_count, open_disputes_minor) = disputes
+        .first()
+        .map_or((0, 0), |&(_, _, _, _, count, total)| (count, total));
     // One query names every invoice the payments and disputes refer to.
     let numbers: HashMap<i64, String> = document::Entity::find()
         .filter(
@@ -108,7 +128,7 @@ pub async fn overview(
                 applied
                     .iter()
                     .map(|a| a.document_id)
-                    .chain(disputes.iter().map(|d| d.document_id)),
+                    .chain(disputes.iter().map(|d| d.0)),
             ),
         )
         .filter(document::COLUMN.account_id.eq(account_id))
@@ -133,12 +153,14 @@ pub async fn overview(
         .collect();
     let open_disputes = disputes
         .into_iter()
-        .map(|d| DisputeSummary {
-            invoice: numbers.get(&d.document_id).cloned().unwrap_or_default(),
-            disputed_minor: d.disputed_minor,
-            status: d.status,
-            opened_on: d.created_at.date_naive(),
-        })
+        .map(
+            |(document_id, disputed_minor, status, created_at, _, _)| DisputeSummary {
+                invoice: numbers.get(&document_id).cloned().unwrap_or_default(),
+                disputed_minor,
+                status,
+                opened_on: created_at.date_naive(),
+            },
+        )
         .collect();
     Ok(Overview {
         account_name: account.display_name,
@@ -151,6 +173,8 @@ pub async fn overview(
         open_invoices,
         recent_payments,
         open_disputes,
+        open_disputes_count,
+        open_disputes_minor,
         pay_attempt: crate::services::tokens::new_token(),
     })
 }
