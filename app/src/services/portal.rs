@@ -98,7 +98,8 @@ pub async fn overview(
         .all(db)
         .await?;
     // The newest open disputes, with the count and total of all of them from the same
-    // statement: an account with a thousand open disputes costs no more than one with ten.
+    // statement: a thousand open disputes are summed in the database, not sent and rendered
+    // (the window still reads every open dispute of the account; see README, Load).
     let disputes: Vec<(i64, i64, DisputeStatus, DateTimeUtc, i64, i64)> = dispute::Entity::find()
         .select_only()
         .column(dispute::Column::DocumentId)
