@@ -199,7 +199,12 @@ pub type CliResult = Result<(), String>;
 /// # Errors
 /// A message for the operator, printed as one line by `main`.
 pub async fn run(cli: Cli, config: Config) -> CliResult {
-    let db = app::db::connect(&config.database_url)
+    // `settle serve` checkpoints SQLite's WAL in a worker of its own; commands, on commit.
+    let checkpoints = match cli.command {
+        None | Some(Command::Serve) => app::db::Checkpoints::ByWorker,
+        Some(_) => app::db::Checkpoints::OnCommit,
+    };
+    let db = app::db::connect_with(&config.database_url, checkpoints)
         .await
         .map_err(|e| format!("DATABASE_URL: cannot open the database: {e}"))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -541,6 +546,7 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         app::state::SecretKey(config.secret_key),
     );
     crate::workers::spawn(db, clock, mailer);
+    crate::workers::spawn_wal_checkpoints(&config.database_url).await?;
     let router = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await

@@ -20,6 +20,8 @@ const CAMPAIGNS_EVERY: Duration = Duration::from_secs(15 * 60);
 const WEBHOOKS_EVERY: Duration = Duration::from_secs(5);
 /// Webhook deliveries claimed at a time.
 const WEBHOOK_BATCH: u64 = 20;
+/// How often the SQLite WAL is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts the workers; they stop when the process does.
 pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
@@ -35,6 +37,42 @@ pub fn spawn(db: DatabaseConnection, clock: Arc<dyn Clock>, mailer: Mailer) {
             }
         }
     });
+}
+
+/// Checkpoints the SQLite WAL every [`CHECKPOINT_EVERY`] through its own connection
+/// (`db::checkpointer`), so that requests' commits never do (`db::Checkpoints::ByWorker`).
+/// Nothing to do on PostgreSQL or an in-memory database.
+///
+/// # Errors
+/// The checkpointer's connection cannot be opened.
+pub async fn spawn_wal_checkpoints(url: &str) -> Result<Option<JoinHandle<()>>, String> {
+    let Some(conn) = app::db::checkpointer(url)
+        .await
+        .map_err(|e| format!("DATABASE_URL: cannot open the checkpointer's connection: {e}"))?
+    else {
+        return Ok(None);
+    };
+    let mut checkpointer = app::db::WalCheckpointer::new(conn);
+    Ok(Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut warned = false;
+        loop {
+            tick.tick().await;
+            match checkpointer.run().await {
+                Ok(Some(c)) if c.busy && !warned => {
+                    warned = true;
+                    tracing::warn!(
+                        log_pages = c.log_pages,
+                        "the WAL could not start over: a reader held it (will retry)"
+                    );
+                }
+                Ok(Some(c)) if !c.busy => warned = false,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%err, "checkpointing the WAL failed; will retry"),
+            }
+        }
+    })))
 }
 
 /// Delivers queued webhook deliveries: claims due ones every [`WEBHOOKS_EVERY`] (straight
