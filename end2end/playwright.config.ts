@@ -3,7 +3,8 @@ import { BASE_URL, serverEnv } from "./settle";
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // A journey signs in (argon2 in a debug build) and hydrates a debug wasm on 2 busy cores.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

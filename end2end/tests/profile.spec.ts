@@ -14,6 +14,8 @@ async function openAccount(page: Page, name: string) {
 const field = (page: Page, name: string) => page.locator(`.inline-field[data-record=account][data-field="${name}"]`);
 
 test("staff edit fields in place: a bad value is marked, a conflict offers theirs or mine", async ({ page, browser }) => {
+  // Two staff members sign in and load the account: twice the usual work.
+  test.setTimeout(90_000);
   await staffSignIn(page, "e2e-inline@settle.test");
   await openAccount(page, INLINE_ACCOUNT);
 
