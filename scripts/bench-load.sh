@@ -8,6 +8,8 @@
 #   BENCH_NO_BUILD=1 scripts/bench-load.sh …   # use the release build already in target/
 #   BENCH_LOAD_SECONDS=120 scripts/bench-load.sh …   # another length of the steady run
 #   SETTLE_BIN=path scripts/bench-load.sh …   # this settle binary (scripts/bench.sh passes its copy)
+#   SETTLE_LOG=info scripts/bench-load.sh …   # the server's RUST_LOG (default warn); its log
+#                                              # is kept as bench/results/load-<time>.server.log
 #
 # One journey (bench/src/load.rs): open a fresh magic link, GET /portal, GET an open
 # invoice, dispute one of its lines, pay 1.00 on it through the sandbox checkout (start,
@@ -33,7 +35,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --postgres) POSTGRES=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--quick] [--postgres]" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +58,7 @@ PORT=3984
 URL="http://127.0.0.1:$PORT"
 STAFF_EMAIL=bench-staff@settle.test STAFF_PASSWORD="bench staff password 1"
 export SETTLE_SECRET_KEY="$(printf '0%.0s' {1..64})"
-export RUST_LOG=warn SETTLE_REMIND_EVERY_MINUTES=0 LEPTOS_SITE_ROOT=target/site
+export RUST_LOG="${SETTLE_LOG:-warn}" SETTLE_REMIND_EVERY_MINUTES=0 LEPTOS_SITE_ROOT=target/site
 
 say() { printf '\033[1mbench-load:\033[0m %s\n' "$*"; }
 die() { printf 'bench-load: %s\n' "$*" >&2; exit 1; }
@@ -166,12 +168,13 @@ SETTLE_PID=
 mkdir -p bench/results
 out="bench/results/load-$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 1 ] && echo -quick || true)$([ "$POSTGRES" = 1 ] && echo -postgres || true).json"
 cp "$WORK/load.json" "$out"
+if [ -n "${SETTLE_LOG:-}" ]; then cp "$WORK/server.log" "${out%.json}.server.log"; fi
 echo
 say "figures ($BACKEND$([ "$QUICK" = 1 ] && echo ', quick: small data set'); whole JSON in $out)"
 jq -r --arg b "$BACKEND" '
   def f(n; v; u): "  \("load_" + n | . + " " * (34 - length)) \(v // "—") \(u)";
   f("ok"; .ok; ""),
-  f("saturation_journeys_per_s"; .saturation_journeys_per_s; "journeys/s (\(.users) customers back to back, \(.saturate_seconds) s)"),
+  f("saturation_journeys_per_s"; .saturation_journeys_per_s; "journeys/s (\(.users) customers back to back, \(.saturate_seconds) s; the outbox then emptied in \(.saturation_outbox_drain_seconds) s)"),
   f("rate_journeys_per_s"; .rate_journeys_per_s; "journeys/s offered (\(.fraction) of saturation, open loop, \(.seconds) s)"),
   f("journeys_per_s"; .journeys_per_s; "journeys/s completed"),
   f("journeys"; .journeys_completed; "completed of \(.journeys_started) started; \(.journeys_failed) failed, \(.dropped_arrivals) arrivals dropped"),
@@ -190,8 +193,8 @@ jq -r --arg b "$BACKEND" '
   f("rss_last_mib"; .rss_last_mib; "MiB (median of the last window; limit \(.rss_limit_mib))"),
   f("rss_max_mib"; .rss_max_mib; "MiB"),
   f("memory_flat"; .memory_flat; ""),
-  "  timeline (from s: journeys/s completed, p50 / p99 ms, RSS MiB at the end of each):",
-  (.timeline[]? | "    \(.from_s | tostring | . + " " * (6 - length)) \(.journeys_per_s) j/s, \(.p50_ms) / \(.p99_ms) ms, \(.rss_mib) MiB"),
+  "  timeline (from s: journeys/s completed, p50 / p99 ms; at the end of each: RSS, read per journey, outbox, WAL):",
+  (.timeline[]? | "    \(.from_s | tostring | . + " " * (6 - length)) \(.journeys_per_s) j/s, \(.p50_ms) / \(.p99_ms) ms, \(.rss_mib) MiB, \(.read_mib_per_journey) MiB read/journey, \(.outbox_backlog) emails queued\(if .wal_mib then ", WAL \(.wal_mib) MiB" else "" end)"),
   (if (.errors | length) > 0 then "  first errors:", (.errors[] | "    " + .) else empty end),
   (if (.saturation_errors | length) > 0 then "  first errors during saturation:", (.saturation_errors[] | "    " + .) else empty end),
   (if (.lost_examples | length) > 0 then "  lost writes:", (.lost_examples[] | "    " + .) else empty end)

@@ -13,10 +13,13 @@
 //! First the saturation: `users` customers run journeys back to back for `saturate`
 //! seconds; journeys/s completed after the first third (warm-up: the database's WAL,
 //! checkpoints and the outbox reach their steady state, which a short burst would
-//! borrow against) is the saturation rate. Then journeys start at
+//! borrow against), with the time the outbox then takes to deliver the mail they queued
+//! added in proportion, is the saturation rate. Then journeys start at
 //! `fraction` (0.7) of that rate for `seconds`, open loop — one every 1/rate s from a
 //! timer, whether or not the earlier ones finished — and each step's latency is recorded.
-//! Meanwhile the server's VmRSS is read from /proc/PID/status.
+//! Meanwhile the server's VmRSS (/proc/PID/status), the bytes it has read (`rchar`,
+//! /proc/PID/io: SQLite's page reads show here) and, on SQLite, the size of the WAL file
+//! are sampled; the per-minute timeline shows them beside the latencies.
 //!
 //! Memory is "flat" when the median of the last window ≤ 1.15 × the median of the second
 //! window + 16 MiB, where a window is a minute (a third of the run when it is shorter than
@@ -71,6 +74,7 @@ const ERRORS_SHOWN: usize = 8;
 /// Memory rule: last window's median ≤ FACTOR × second window's median + SLACK.
 const RSS_FACTOR: f64 = 1.15;
 const RSS_SLACK_MIB: f64 = 16.0;
+const MIB: f64 = 1024.0 * 1024.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Step {
@@ -263,6 +267,7 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
     // Saturation: `users` customers back to back.
     let mut saturation = Tally::default();
     let mut saturation_rate = None;
+    let mut saturation_drain = None;
     if plan.saturate > 0 {
         let users = plan.users.max(1);
         prefill(&ctx, users * plan.saturate as usize * 2).await?;
@@ -292,9 +297,19 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
             .iter()
             .filter(|(at, _)| *at >= warm_up)
             .count();
-        let rate = measured as f64 / warm_up.elapsed().as_secs_f64();
+        let window = warm_up.elapsed().as_secs_f64();
+        // The journeys queued email that is delivered afterwards: a rate that left that
+        // work undone is not one the server keeps up. The time the outbox then takes to
+        // empty is added, in proportion to the journeys counted.
+        let drained = Instant::now();
+        outbox_drained(&ctx.conn, OUTBOX_DRAIN_LIMIT).await?;
+        let drain = drained.elapsed().as_secs_f64();
+        let share = measured as f64 / saturation.finished.len().max(1) as f64;
+        saturation_drain = Some(drain);
+        let rate = measured as f64 / (window + drain * share);
+        eprintln!("bench load: the outbox emptied {drain:.1} s after the saturation run");
         eprintln!(
-            "bench load: saturation {rate:.2} journeys/s (after {:.0} s of warm-up)",
+            "bench load: saturation {rate:.2} journeys/s (after {:.0} s of warm-up, mail delivered)",
             plan.saturate as f64 / 3.0
         );
         saturation_rate = Some(rate);
@@ -321,7 +336,13 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
     let sampler = plan.pid.map(|pid| {
         let stop = stop.clone();
         let every = Duration::from_secs(plan.sample_seconds.max(1));
-        tokio::spawn(sample_rss(pid, every, stop))
+        tokio::spawn(sample_server(
+            pid,
+            wal_file(&plan.db),
+            ctx.conn.clone(),
+            every,
+            stop,
+        ))
     });
     let started = Instant::now();
     let deadline = started + Duration::from_secs(plan.seconds);
@@ -377,7 +398,8 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
             .map_err(|_| "the acknowledgements' lock was poisoned")?,
     );
     let check = check_writes(&ctx.conn, &acks, before_promises).await?;
-    let memory = memory_figures(&samples, plan.seconds);
+    let rss: Vec<(f64, f64)> = samples.iter().map(|s| (s.at, s.rss_mib)).collect();
+    let memory = memory_figures(&rss, plan.seconds);
     let timeline = timeline(started, &steady, &samples, plan.seconds);
 
     let out_of_targets = ctx.out_of_targets.load(Ordering::Relaxed);
@@ -400,6 +422,7 @@ pub async fn run(plan: Plan) -> Result<bool, String> {
         "users": plan.users,
         "saturate_seconds": plan.saturate,
         "saturation_journeys_per_s": saturation_rate.map(round2),
+        "saturation_outbox_drain_seconds": saturation_drain.map(round1),
         "saturation_journey_p50_ms": pct(&saturation.journey_latencies, 0.50),
         "saturation_5xx": saturation.status_5xx,
         "saturation_transport_errors": saturation.transport_errors,
@@ -1097,21 +1120,88 @@ async fn check_writes(
     })
 }
 
-/// Reads the server's VmRSS every `every` until `stop`: (seconds since start, MiB).
-async fn sample_rss(pid: u32, every: Duration, stop: Arc<AtomicBool>) -> Vec<(f64, f64)> {
+/// How long the outbox may take to empty after the saturation run.
+const OUTBOX_DRAIN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Email queued and not yet delivered (pending, or claimed and being sent).
+async fn outbox_backlog(conn: &DatabaseConnection) -> Result<u64, String> {
+    use app::entities::outbox_email;
+    use app::model::enums::OutboxStatus;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    outbox_email::Entity::find()
+        .filter(outbox_email::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]))
+        .count(conn)
+        .await
+        .map_err(|e| format!("counting the outbox: {e}"))
+}
+
+/// Waits until the outbox is empty (polling twice a second), at most `limit`.
+async fn outbox_drained(conn: &DatabaseConnection, limit: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticks.tick().await;
+        let left = outbox_backlog(conn).await?;
+        if left == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "the outbox still held {left} emails {} s after the saturation run",
+                limit.as_secs()
+            ));
+        }
+    }
+}
+
+/// One look at the server process and its database.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Sample {
+    /// Seconds since the steady run began.
+    at: f64,
+    rss_mib: f64,
+    /// Bytes the process has read so far (`rchar`: files and sockets).
+    read_bytes: Option<u64>,
+    /// The SQLite WAL file's size; `None` on PostgreSQL.
+    wal_bytes: Option<u64>,
+    /// Email queued and not yet delivered.
+    outbox: Option<u64>,
+}
+
+/// The WAL file beside a `sqlite://PATH?…` database.
+fn wal_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| format!("{path}-wal").into())
+}
+
+/// Samples the server every `every` until `stop`.
+async fn sample_server(
+    pid: u32,
+    wal: Option<std::path::PathBuf>,
+    conn: DatabaseConnection,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> Vec<Sample> {
     let started = Instant::now();
     let mut out = Vec::new();
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !stop.load(Ordering::Relaxed) {
         ticks.tick().await;
-        match rss_mib(pid) {
-            Some(mib) => out.push((started.elapsed().as_secs_f64(), mib)),
-            None => {
-                eprintln!("bench load: cannot read VmRSS of process {pid} (did it stop?)");
-                break;
-            }
-        }
+        let Some(rss_mib) = rss_mib(pid) else {
+            eprintln!("bench load: cannot read VmRSS of process {pid} (did it stop?)");
+            break;
+        };
+        out.push(Sample {
+            at: started.elapsed().as_secs_f64(),
+            rss_mib,
+            read_bytes: read_bytes(pid),
+            // A missing WAL file (just truncated) is an empty one.
+            wal_bytes: wal
+                .as_ref()
+                .map(|w| std::fs::metadata(w).map_or(0, |m| m.len())),
+            outbox: outbox_backlog(&conn).await.ok(),
+        });
     }
     out
 }
@@ -1121,6 +1211,15 @@ fn rss_mib(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+fn read_bytes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 struct Memory {
@@ -1173,12 +1272,12 @@ fn memory_figures(samples: &[(f64, f64)], seconds: u64) -> Memory {
 
 /// The steady run in windows (a minute; a sixth of the run when it is shorter than six
 /// minutes): journeys completed per second, their p50 and p99, each step's p50, and the
-/// server's last RSS in each — where a server that falls behind shows when, and in which
-/// step, it started to.
+/// server's last RSS, WAL size, outbox backlog and MiB read per journey completed in each — where a server
+/// that falls behind shows when, and in which step, it started to.
 fn timeline(
     started: Instant,
     steady: &Tally,
-    samples: &[(f64, f64)],
+    samples: &[Sample],
     seconds: u64,
 ) -> Vec<serde_json::Value> {
     let window = (seconds as f64 / 6.0).clamp(1.0, 60.0);
@@ -1209,12 +1308,26 @@ fn timeline(
         .map(|(i, (l, by_step))| {
             l.sort();
             let (from, to) = (i as f64 * window, (i + 1) as f64 * window);
-            let rss = samples
+            // The last sample in the window, and the last one before it (or the first).
+            let last = samples.iter().rfind(|s| s.at >= from && s.at < to);
+            let before = samples
                 .iter()
-                .filter(|(t, _)| *t >= from && *t < to)
-                .map(|(_, m)| *m)
-                .next_back()
-                .map(round1);
+                .rfind(|s| s.at < from)
+                .or_else(|| samples.first());
+            let drain = from >= seconds as f64;
+            // Not for the drain: its few journeys share what the server read for others.
+            let read_per_journey = match (before.and_then(|s| s.read_bytes), last) {
+                (
+                    Some(a),
+                    Some(Sample {
+                        read_bytes: Some(b),
+                        ..
+                    }),
+                ) if !l.is_empty() && !drain => {
+                    Some(round1(b.saturating_sub(a) as f64 / MIB / l.len() as f64))
+                }
+                _ => None,
+            };
             let step_p50: serde_json::Map<String, serde_json::Value> = Step::ALL
                 .iter()
                 .filter_map(|step| {
@@ -1226,11 +1339,14 @@ fn timeline(
             json!({
                 "from_s": round1(from),
                 // Journeys that end after the offered period: the backlog draining.
-                "drain": from >= seconds as f64,
+                "drain": drain,
                 "journeys_per_s": round2(l.len() as f64 / window),
                 "p50_ms": pct(l, 0.50),
                 "p99_ms": pct(l, 0.99),
-                "rss_mib": rss,
+                "rss_mib": last.map(|s| round1(s.rss_mib)),
+                "wal_mib": last.and_then(|s| s.wal_bytes).map(|b| round1(b as f64 / MIB)),
+                "read_mib_per_journey": read_per_journey,
+                "outbox_backlog": last.and_then(|s| s.outbox),
                 "step_p50_ms": step_p50,
             })
         })
@@ -1258,6 +1374,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_wal_file_is_found_beside_a_sqlite_database_only() {
+        assert_eq!(
+            wal_file("sqlite:///tmp/x/settle.db?mode=rwc"),
+            Some("/tmp/x/settle.db-wal".into())
+        );
+        assert_eq!(
+            wal_file("sqlite://data/settle.db"),
+            Some("data/settle.db-wal".into())
+        );
+        assert_eq!(wal_file("postgres://postgres@127.0.0.1/test"), None);
+        assert_eq!(wal_file("sqlite::memory:"), None);
+    }
+
+    #[test]
     fn the_timeline_puts_each_journey_and_step_in_its_window() {
         let started = Instant::now();
         let at = |s: f64| started + Duration::from_secs_f64(s);
@@ -1277,18 +1407,38 @@ mod tests {
             ],
             ..Default::default()
         };
-        let samples = [(5.0, 80.0), (9.5, 81.0), (21.0, 90.0)];
+        let mib = 1024 * 1024;
+        let sample = |at: f64, rss_mib: f64, read_mib: u64, wal_mib: u64| Sample {
+            at,
+            rss_mib,
+            read_bytes: Some(read_mib * mib),
+            wal_bytes: Some(wal_mib * mib),
+            outbox: Some(wal_mib * 10),
+        };
+        let samples = [
+            sample(5.0, 80.0, 100, 4),
+            sample(9.5, 81.0, 110, 6),
+            sample(21.0, 90.0, 150, 40),
+        ];
         let t = timeline(started, &tally, &samples, 60);
         assert_eq!(t.len(), 7);
         assert_eq!(t[0]["journeys_per_s"], json!(0.2));
         assert_eq!(t[0]["p99_ms"], json!(30.0));
         assert_eq!(t[0]["rss_mib"], json!(81.0));
+        assert_eq!(t[0]["wal_mib"], json!(6.0));
+        // From the first sample to the window's last, over its two journeys.
+        assert_eq!(t[0]["read_mib_per_journey"], json!(5.0));
         assert_eq!(t[0]["step_p50_ms"]["overview"], json!(4.0));
         assert_eq!(t[1]["journeys_per_s"], json!(0.0));
         assert_eq!(t[2]["step_p50_ms"]["invoice"], json!(7.0));
         assert_eq!(t[2]["rss_mib"], json!(90.0));
+        // From the last sample before the window (9.5 s) to its own, over one journey.
+        assert_eq!(t[2]["read_mib_per_journey"], json!(40.0));
+        assert_eq!(t[2]["wal_mib"], json!(40.0));
+        assert_eq!(t[2]["outbox_backlog"], json!(400));
         assert_eq!(t[5]["drain"], json!(false));
         assert_eq!(t[6]["drain"], json!(true));
+        assert_eq!(t[6]["read_mib_per_journey"], json!(null));
         assert_eq!(t[6]["p50_ms"], json!(900.0));
     }
 }
