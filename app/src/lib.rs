@@ -76,12 +76,12 @@ pub fn App() -> impl IntoView {
             <components::layout::Header />
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("") view=pages::home::HomePage />
+                    <Route path=path!("") view={Lazy::<routes::HomeRoute>::new()} />
                     <Route path=path!("/portal") view=pages::portal::OverviewPage ssr=SsrMode::Async />
-                    <Route path=path!("/portal/documents") view=pages::documents::DocumentsPage ssr=SsrMode::Async />
-                    <Route path=path!("/portal/sign-in") view=pages::portal::SignInPage />
-                    <Route path=path!("/portal/pay") view=pages::pay::PayLinkPage ssr=SsrMode::Async />
-                    <Route path=path!("/portal/messages") view=pages::messages::PortalMessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/documents") view={Lazy::<routes::DocumentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/portal/sign-in") view={Lazy::<routes::SignInRoute>::new()} />
+                    <Route path=path!("/portal/pay") view={Lazy::<routes::PayLinkRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/portal/messages") view={Lazy::<routes::PortalMessagesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages") view={Lazy::<routes::StaffMessagesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts") view={Lazy::<routes::StaffAccountsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/campaigns") view={Lazy::<routes::StaffCampaignsRoute>::new()} ssr=SsrMode::Async />
@@ -93,18 +93,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/inbox") view={Lazy::<routes::StaffInboxRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id/activity") view={Lazy::<routes::AccountActivityRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/approvals") view={Lazy::<routes::StaffApprovalsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/portal/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/portal/profile") view={Lazy::<routes::ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id") view={Lazy::<routes::StaffAccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/accounts/:id/history") view={Lazy::<routes::AccountHistoryRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/supplier") view={Lazy::<routes::SupplierRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes") view={Lazy::<routes::StaffDisputesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/disputes/:id") view={Lazy::<routes::StaffDisputeRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/portal/invoices/:id") view=pages::invoice::InvoicePage ssr=SsrMode::Async />
-                    <Route path=path!("/register") view=pages::register::RegisterPage />
+                    <Route path=path!("/portal/invoices/:id") view={Lazy::<routes::InvoiceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/register") view={Lazy::<routes::RegisterRoute>::new()} />
                     <Route path=path!("/staff/letters") view={Lazy::<routes::StaffLettersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/staff/messages/:account") view={Lazy::<routes::StaffThreadRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/portal/receipt/:session") view=pages::pay::ReceiptPage ssr=SsrMode::Async />
-                    <Route path=path!("/portal/wrong-person") view=pages::portal::WrongPersonPage />
+                    <Route path=path!("/portal/receipt/:session") view={Lazy::<routes::ReceiptRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/portal/wrong-person") view={Lazy::<routes::WrongPersonRoute>::new()} />
                     <Route path=path!("/l/:token") view=pages::link::LinkPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/sign-in") view={Lazy::<routes::StaffSignInRoute>::new()} />
                     <Route path=path!("/staff") view={Lazy::<routes::StaffHomeRoute>::new()} ssr=SsrMode::Async />

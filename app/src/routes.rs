@@ -1,33 +1,40 @@
-//! The staff pages are lazy routes: their code is split out of the main WebAssembly module
-//! (`cargo leptos build --split`) into one module that is fetched when a staff page is first
-//! shown, so customers never download it. The customer pages stay in the main module, so a
-//! customer's first page needs no second request. The server renders both alike.
+//! Lazy routes: their code is split out of the main WebAssembly module (`cargo leptos build
+//! --split`) and fetched when one of their pages is first shown. The server renders them
+//! like any other route.
 //!
-//! There is one split point (`staff_view`) rather than one per page: per-page splitting
-//! made the shared code hundreds of small chunks, each its own request.
+//! There are two split points, each one lazily loaded function for a group of pages:
+//! - `staff_view`: every staff page, so customers never download them;
+//! - `portal_view`: every other page but the account overview and the magic-link page
+//!   (invoice and dispute editor, documents, messages, profile, pay link, receipt,
+//!   registration, sign-in, the front page), so a customer's way in (`/l/…`, then
+//!   `/portal`) loads only the main module.
+//!
+//! One split point per group rather than one per page: per-page splitting made the shared
+//! code hundreds of small chunks, each its own request.
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
 
 use crate::pages;
 
-/// `staff_routes!(Route => pages::module::Page, …)`: the lazy routes, with no route data
-/// of their own (each page loads its data in its component), and the one lazily loaded
-/// function that renders any of them.
-macro_rules! staff_routes {
-    ($($route:ident => $page:path),* $(,)?) => {
-        /// A staff page, as the argument of the lazily loaded [`staff_view`].
+/// `lazy_routes!(view_fn, preload_fn, Enum { Route => pages::module::Page, … })`: the lazy
+/// routes of one split point, with no route data of their own (each page loads its data in
+/// its component), and the one lazily loaded function that renders any of them.
+/// `preload_fn` is the `__preload_<view_fn>` that `#[lazy]` makes.
+macro_rules! lazy_routes {
+    ($view:ident, $preload:ident, $pages:ident { $($route:ident => $page:path),* $(,)? }) => {
+        /// A page of this split point, as the argument of its lazily loaded view function.
         #[derive(Clone, Copy, Debug)]
-        pub enum StaffPage {
+        pub enum $pages {
             $($route,)*
         }
 
-        /// Renders a staff page. Lazy: in the browser its code (and the code only staff
+        /// Renders one of the pages. Lazy: in the browser its code (and the code only these
         /// pages use) is fetched on the first call.
         #[lazy]
-        fn staff_view(page: StaffPage) -> AnyView {
+        fn $view(page: $pages) -> AnyView {
             match page {
-                $(StaffPage::$route => untrack($page).into_any(),)*
+                $($pages::$route => untrack($page).into_any(),)*
             }
         }
 
@@ -41,21 +48,21 @@ macro_rules! staff_routes {
                 }
 
                 async fn view(_this: Self) -> AnyView {
-                    staff_view(StaffPage::$route).await
+                    $view($pages::$route).await
                 }
 
                 // The router awaits this before it hydrates or shows the page: without it
                 // the view would still be loading when hydration reaches it.
                 async fn preload() {
                     #[cfg(target_arch = "wasm32")]
-                    __preload_staff_view().await;
+                    $preload().await;
                 }
             }
         )*
     };
 }
 
-staff_routes! {
+lazy_routes!(staff_view, __preload_staff_view, StaffPage {
     StaffMessagesRoute => pages::messages::StaffMessagesPage,
     StaffAccountsRoute => pages::accounts::StaffAccountsPage,
     StaffCampaignsRoute => pages::campaigns::StaffCampaignsPage,
@@ -78,4 +85,17 @@ staff_routes! {
     StaffHomeRoute => pages::staff::StaffHomePage,
     DeadMailRoute => pages::admin::DeadMailPage,
     TemplatesRoute => pages::admin::TemplatesPage,
-}
+});
+
+lazy_routes!(portal_view, __preload_portal_view, PortalPage {
+    HomeRoute => pages::home::HomePage,
+    SignInRoute => pages::portal::SignInPage,
+    WrongPersonRoute => pages::portal::WrongPersonPage,
+    DocumentsRoute => pages::documents::DocumentsPage,
+    PayLinkRoute => pages::pay::PayLinkPage,
+    PortalMessagesRoute => pages::messages::PortalMessagesPage,
+    ProfileRoute => pages::profile::ProfilePage,
+    InvoiceRoute => pages::invoice::InvoicePage,
+    RegisterRoute => pages::register::RegisterPage,
+    ReceiptRoute => pages::pay::ReceiptPage,
+});
