@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 for tool in wrk sqlite3 curl; do
   command -v "$tool" >/dev/null || { echo "bench: install $tool (apt-get install -y $tool)"; exit 1; }
 done
-[ -x target/release/settle ] || cargo leptos build --release --split >/dev/null 2>&1
+[ -x target/release/settle ] || cargo leptos build --release --split --precompress >/dev/null 2>&1
 
 dir=$(mktemp -d)
 pid=

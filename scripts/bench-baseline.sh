@@ -9,7 +9,7 @@ for tool in wrk brotli curl; do
   command -v "$tool" >/dev/null || { echo "bench: install $tool (apt-get install -y $tool)"; exit 1; }
 done
 
-cargo leptos build --release --split >/dev/null 2>&1
+cargo leptos build --release --split --precompress >/dev/null 2>&1
 
 wasm=target/site/pkg/settle.wasm
 js=target/site/pkg/settle.js

@@ -84,7 +84,7 @@ figure() {
 }
 
 # ---------------------------------------------------------------------------------------
-say "building (release: cargo leptos build --release --split, cargo build --release -p bench)"
+say "building (release: cargo leptos build --release --split --precompress, cargo build --release -p bench)"
 command -v cargo-leptos >/dev/null || die "cargo-leptos is missing: run scripts/setup.sh"
 for tool in curl jq python3 taskset sqlite3; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y $tool)"
@@ -92,7 +92,7 @@ done
 if [ -n "${BENCH_NO_BUILD:-}" ]; then
   say "BENCH_NO_BUILD: using the release build already in target/ as it is"
 else
-  cargo leptos build --release --split >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
+  cargo leptos build --release --split --precompress >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "release build failed"; }
   cargo build --release -p bench >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; die "bench build failed"; }
 fi
 [ -x target/release/settle ] && [ -x target/release/bench ] || die "no release build in target/"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . scripts/env.sh
 
-cargo leptos build --release --split
+cargo leptos build --release --split --precompress
 export SETTLE_DATA_DIR="${SETTLE_DATA_DIR:-data}"
 mkdir -p "$SETTLE_DATA_DIR"
 export LEPTOS_SITE_ROOT=target/site

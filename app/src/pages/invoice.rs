@@ -460,13 +460,13 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
             tabindex=move || if state.on.get() && !locked { "0" } else { "-1" }
             aria-selected=move || if selected.get() { "true" } else { "false" }
             on:keydown=on_key>
+            // Always there, shown only while disputing (`table.lines.annotating`, CSS): turning
+            // disputing on is then one class on the table, not 200 inputs made at once.
             <td data-label="Select" class="select">
-                <Show when=move || state.on.get()>
-                    <input type="checkbox" aria-label=format!("Dispute line {n}") disabled=locked
-                        prop:checked=selected
-                        on:keydown=|ev| ev.stop_propagation()
-                        on:change=move |_| state.toggle(id) />
-                </Show>
+                <input type="checkbox" aria-label=format!("Dispute line {n}") disabled=locked
+                    prop:checked=selected
+                    on:keydown=|ev| ev.stop_propagation()
+                    on:change=move |_| state.toggle(id) />
             </td>
             <td data-label="#">{n}</td>
             <td data-label="SKU">{line.sku.clone().unwrap_or_default()}</td>
