@@ -126,7 +126,7 @@ if [ "$POSTGRES" = 1 ]; then
   psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
   psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB" >/dev/null
   DB_URL="${PG_ADMIN%/*}/$PG_DB"
-  say "  importing the data set (PostgreSQL imports about 6,000 rows/s)"
+  say "  importing the data set (PostgreSQL: about 2,000 rows/s, ≈ 10 minutes at full size)"
   (export SETTLE_DATA_DIR="$WORK/data" DATABASE_URL="$DB_URL"; import_all)
   BACKEND=postgres
 else

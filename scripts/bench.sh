@@ -321,7 +321,7 @@ if [ "$POSTGRES" = 1 ]; then
   psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB" >/dev/null
   PG_URL="${PG_ADMIN%/*}/$PG_DB"
   mkdir -p "$WORK/pg"
-  say "  importing the data set (PostgreSQL imports about 6,000 rows/s)"
+  say "  importing the data set (PostgreSQL: about 2,000 rows/s, ≈ 10 minutes at full size)"
   (export SETTLE_DATA_DIR="$WORK/pg" DATABASE_URL="$PG_URL"; import_all)
   start_settle "$PG_URL" "$WORK/pg"
   sign_in "$PG_URL" "$WORK/pg"
