@@ -17,6 +17,7 @@ use app::error::AppError;
 use app::model::enums::OutboxStatus;
 use app::services::outbox;
 use app::state::Clock;
+use futures_util::StreamExt;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -36,7 +37,7 @@ pub struct MailerOptions {
     pub smtp_timeout: Duration,
     /// Upper bound for delivering one message, whatever the transport does.
     pub send_timeout: Duration,
-    /// Most SMTP connections kept open.
+    /// Most SMTP connections kept open, and most messages of a batch delivered at once.
     pub pool_size: u32,
     /// How often the delivery loop looks for due mail when nobody wakes it.
     pub poll_every: Duration,
@@ -91,6 +92,15 @@ pub struct DeliveryReport {
     /// Not attempted: the lease had passed before their turn, so another process may
     /// have them.
     pub skipped: usize,
+}
+
+/// What became of one claimed row, for the report.
+enum Delivered {
+    Skipped,
+    Sent,
+    Bounced,
+    Retrying,
+    Dead,
 }
 
 /// The outcome of one delivery attempt.
@@ -211,7 +221,11 @@ impl Mailer {
         Ok(self.deliver(db, clock, rows).await)
     }
 
-    /// Delivers rows this process has claimed, one after the other, recording each outcome.
+    /// Delivers rows this process has claimed, recording each outcome as soon as it is
+    /// known. Up to [`MailerOptions::pool_size`] rows are in flight at once: a delivery loop
+    /// that waited for each message's send and record in turn got one turn of a busy
+    /// server's scheduler and pool per step, and fell behind the mail the requests queued.
+    /// Each row is still recorded alone, so a crash re-sends at most the rows in flight.
     pub async fn deliver(
         &self,
         db: &DatabaseConnection,
@@ -222,55 +236,72 @@ impl Mailer {
             claimed: rows.len(),
             ..DeliveryReport::default()
         };
-        for row in rows {
-            if row.claimed_until.is_none_or(|until| clock.now() >= until) {
-                tracing::warn!(message_id = %row.message_id, "lease passed before delivery; leaving the email to the next claim");
-                report.skipped += 1;
-                continue;
-            }
-            let outcome = self.send(&row).await;
-            let now = clock.now();
-            let recorded = match outcome {
-                Outcome::Sent => {
-                    tracing::info!(message_id = %row.message_id, to = %row.to_address, "email sent");
-                    report.sent += 1;
-                    outbox::mark_sent(db, row.id, now).await
-                }
-                Outcome::Bounced(error) => {
-                    tracing::warn!(message_id = %row.message_id, to = %row.to_address, %error, "email bounced");
-                    report.bounced += 1;
-                    outbox::record_bounce(db, row.id, &error, now)
-                        .await
-                        .map(drop)
-                }
-                Outcome::Unsendable(error) => {
-                    tracing::error!(message_id = %row.message_id, %error, "email cannot be sent; given up");
-                    report.dead += 1;
-                    outbox::mark_failed(db, row.id, &error, true, now)
-                        .await
-                        .map(drop)
-                }
-                Outcome::Failed(error) => {
-                    match outbox::mark_failed(db, row.id, &error, false, now).await {
-                        Ok(after) if after.status == OutboxStatus::Dead => {
-                            tracing::error!(message_id = %row.message_id, attempts = after.attempts, %error, "email failed too often; given up");
-                            report.dead += 1;
-                            Ok(())
-                        }
-                        Ok(after) => {
-                            tracing::warn!(message_id = %row.message_id, attempts = after.attempts, next_attempt_at = %after.next_attempt_at, %error, "email failed; will retry");
-                            report.retrying += 1;
-                            Ok(())
-                        }
-                        Err(err) => Err(err),
-                    }
-                }
-            };
-            if let Err(err) = recorded {
-                tracing::warn!(message_id = %row.message_id, %err, "could not record the delivery outcome; the email may be sent again");
+        let width = usize::try_from(self.options.pool_size.max(1)).unwrap_or(1);
+        let mut outcomes = futures_util::stream::iter(rows)
+            .map(|row| self.deliver_one(db, clock, row))
+            .buffer_unordered(width);
+        while let Some(done) = outcomes.next().await {
+            match done {
+                Delivered::Skipped => report.skipped += 1,
+                Delivered::Sent => report.sent += 1,
+                Delivered::Bounced => report.bounced += 1,
+                Delivered::Retrying => report.retrying += 1,
+                Delivered::Dead => report.dead += 1,
             }
         }
         report
+    }
+
+    /// Sends one claimed row and records the outcome.
+    async fn deliver_one(
+        &self,
+        db: &DatabaseConnection,
+        clock: &dyn Clock,
+        row: outbox_email::Model,
+    ) -> Delivered {
+        if row.claimed_until.is_none_or(|until| clock.now() >= until) {
+            tracing::warn!(message_id = %row.message_id, "lease passed before delivery; leaving the email to the next claim");
+            return Delivered::Skipped;
+        }
+        let outcome = self.send(&row).await;
+        let now = clock.now();
+        let (delivered, recorded) = match outcome {
+            Outcome::Sent => {
+                tracing::info!(message_id = %row.message_id, to = %row.to_address, "email sent");
+                (Delivered::Sent, outbox::mark_sent(db, row.id, now).await)
+            }
+            Outcome::Bounced(error) => {
+                tracing::warn!(message_id = %row.message_id, to = %row.to_address, %error, "email bounced");
+                let recorded = outbox::record_bounce(db, row.id, &error, now)
+                    .await
+                    .map(drop);
+                (Delivered::Bounced, recorded)
+            }
+            Outcome::Unsendable(error) => {
+                tracing::error!(message_id = %row.message_id, %error, "email cannot be sent; given up");
+                let recorded = outbox::mark_failed(db, row.id, &error, true, now)
+                    .await
+                    .map(drop);
+                (Delivered::Dead, recorded)
+            }
+            Outcome::Failed(error) => {
+                match outbox::mark_failed(db, row.id, &error, false, now).await {
+                    Ok(after) if after.status == OutboxStatus::Dead => {
+                        tracing::error!(message_id = %row.message_id, attempts = after.attempts, %error, "email failed too often; given up");
+                        (Delivered::Dead, Ok(()))
+                    }
+                    Ok(after) => {
+                        tracing::warn!(message_id = %row.message_id, attempts = after.attempts, next_attempt_at = %after.next_attempt_at, %error, "email failed; will retry");
+                        (Delivered::Retrying, Ok(()))
+                    }
+                    Err(err) => (Delivered::Retrying, Err(err)),
+                }
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::warn!(message_id = %row.message_id, %err, "could not record the delivery outcome; the email may be sent again");
+        }
+        delivered
     }
 
     async fn send(&self, row: &outbox_email::Model) -> Outcome {

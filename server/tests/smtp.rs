@@ -429,3 +429,107 @@ async fn without_smtp_mail_is_written_as_eml_files_and_its_links_are_logged() {
         );
     }
 }
+
+/// A minimal SMTP server that holds its reply to each message's data until `width`
+/// messages are waiting for it at once, then accepts them all; a message left waiting
+/// `patience` is refused with a 451. Returns its address.
+async fn barrier_smtp(width: usize, patience: std::time::Duration) -> std::net::SocketAddr {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let barrier = Arc::new(tokio::sync::Barrier::new(width));
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 barrier ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        match tokio::time::timeout(patience, barrier.wait()).await {
+                            Ok(_) => b"250 2.0.0 accepted\r\n",
+                            Err(_) => b"451 4.3.0 nobody else came\r\n",
+                        }
+                    } else {
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        match verb.as_str() {
+                            "EHLO" => b"250-barrier\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go ahead\r\n"
+                            }
+                            "QUIT" => b"221 bye\r\n",
+                            _ => b"250 OK\r\n",
+                        }
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_batch_is_delivered_several_messages_at_a_time() {
+    // Each message is accepted only once four are waiting at the same moment: a mailer
+    // that sent one message after the other would see every one refused.
+    let width = 4;
+    let addr = barrier_smtp(width, std::time::Duration::from_secs(5)).await;
+    let mailer = Mailer::smtp(
+        &format!("smtp://{addr}"),
+        from(),
+        MailerOptions {
+            pool_size: u32::try_from(width).expect("width"),
+            ..options()
+        },
+    )
+    .expect("SMTP mailer");
+    for test_db in app::testing::databases("smtp_concurrent_batch").await {
+        let db = &test_db.conn;
+        let clock = FixedClock::at(now());
+        templates::seed_defaults(db, now()).await.expect("seed");
+        let mut ids = Vec::new();
+        for n in 0..2 * width {
+            let number = format!("SC-{n}");
+            let c = contact_with_email(db, &number, &format!("pat@sc-{n}.test")).await;
+            let message_id = mail::send_to_contact(
+                db,
+                PUBLIC_URL,
+                c.id,
+                "verify_contact",
+                serde_json::json!({ "link": format!("{PUBLIC_URL}/verify/{number}") }),
+                now(),
+            )
+            .await
+            .expect("queue");
+            ids.push(message_id);
+        }
+
+        let report = mailer.deliver_due(db, &clock).await.expect("deliver");
+
+        assert_eq!(
+            report,
+            DeliveryReport {
+                claimed: 2 * width,
+                sent: 2 * width,
+                ..DeliveryReport::default()
+            },
+            "{}",
+            test_db.backend
+        );
+        for message_id in &ids {
+            assert_eq!(row(db, message_id).await.status, OutboxStatus::Sent);
+        }
+    }
+}
