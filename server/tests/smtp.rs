@@ -57,7 +57,13 @@ async fn queue_email(
 ) -> (contact::Model, String) {
     templates::seed_defaults(db, now()).await.expect("seed");
     let c = contact_with_email(db, number, email).await;
-    let message_id = mail::send_to_contact(
+    let message_id = queue_verify(db, &c, number).await;
+    (c, message_id)
+}
+
+/// Queues a `verify_contact` email to `c` (the templates seeded) and returns its Message-ID.
+async fn queue_verify(db: &DatabaseConnection, c: &contact::Model, number: &str) -> String {
+    mail::send_to_contact(
         db,
         PUBLIC_URL,
         c.id,
@@ -66,8 +72,7 @@ async fn queue_email(
         now(),
     )
     .await
-    .expect("queue");
-    (c, message_id)
+    .expect("queue")
 }
 
 async fn row(db: &DatabaseConnection, message_id: &str) -> outbox_email::Model {
@@ -503,17 +508,7 @@ async fn a_batch_is_delivered_several_messages_at_a_time() {
         for n in 0..2 * width {
             let number = format!("SC-{n}");
             let c = contact_with_email(db, &number, &format!("pat@sc-{n}.test")).await;
-            let message_id = mail::send_to_contact(
-                db,
-                PUBLIC_URL,
-                c.id,
-                "verify_contact",
-                serde_json::json!({ "link": format!("{PUBLIC_URL}/verify/{number}") }),
-                now(),
-            )
-            .await
-            .expect("queue");
-            ids.push(message_id);
+            ids.push(queue_verify(db, &c, &number).await);
         }
 
         let report = mailer.deliver_due(db, &clock).await.expect("deliver");
