@@ -222,7 +222,8 @@ impl Mailer {
     }
 
     /// Delivers rows this process has claimed, recording each outcome as soon as it is
-    /// known. Up to [`MailerOptions::pool_size`] rows are in flight at once: a delivery loop
+    /// known. Up to [`MailerOptions::pool_size`] recipients' rows are in flight at once (each
+    /// recipient's in the order queued): a delivery loop
     /// that waited for each message's send and record in turn got one turn of a busy
     /// server's scheduler and pool per step, and fell behind the mail the requests queued.
     /// Each row is still recorded alone, so a crash re-sends at most the rows in flight.
@@ -236,17 +237,38 @@ impl Mailer {
             claimed: rows.len(),
             ..DeliveryReport::default()
         };
+        // One recipient's messages go one after the other, in the order they were queued,
+        // so they arrive in that order; different recipients' go side by side.
+        let mut by_recipient: Vec<Vec<outbox_email::Model>> = Vec::new();
+        for row in rows {
+            match by_recipient.iter_mut().find(|group| {
+                group
+                    .first()
+                    .is_some_and(|r| r.to_address == row.to_address)
+            }) {
+                Some(group) => group.push(row),
+                None => by_recipient.push(vec![row]),
+            }
+        }
         let width = usize::try_from(self.options.pool_size.max(1)).unwrap_or(1);
-        let mut outcomes = futures_util::stream::iter(rows)
-            .map(|row| self.deliver_one(db, clock, row))
+        let mut outcomes = futures_util::stream::iter(by_recipient)
+            .map(|group| async move {
+                let mut done = Vec::with_capacity(group.len());
+                for row in group {
+                    done.push(self.deliver_one(db, clock, row).await);
+                }
+                done
+            })
             .buffer_unordered(width);
-        while let Some(done) = outcomes.next().await {
-            match done {
-                Delivered::Skipped => report.skipped += 1,
-                Delivered::Sent => report.sent += 1,
-                Delivered::Bounced => report.bounced += 1,
-                Delivered::Retrying => report.retrying += 1,
-                Delivered::Dead => report.dead += 1,
+        while let Some(group) = outcomes.next().await {
+            for done in group {
+                match done {
+                    Delivered::Skipped => report.skipped += 1,
+                    Delivered::Sent => report.sent += 1,
+                    Delivered::Bounced => report.bounced += 1,
+                    Delivered::Retrying => report.retrying += 1,
+                    Delivered::Dead => report.dead += 1,
+                }
             }
         }
         report
