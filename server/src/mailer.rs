@@ -37,7 +37,7 @@ pub struct MailerOptions {
     pub smtp_timeout: Duration,
     /// Upper bound for delivering one message, whatever the transport does.
     pub send_timeout: Duration,
-    /// Most SMTP connections kept open, and most messages of a batch delivered at once.
+    /// Most SMTP connections kept open, and most recipients of a batch delivered to at once.
     pub pool_size: u32,
     /// How often the delivery loop looks for due mail when nobody wakes it.
     pub poll_every: Duration,
@@ -222,10 +222,10 @@ impl Mailer {
     }
 
     /// Delivers rows this process has claimed, recording each outcome as soon as it is
-    /// known. Up to [`MailerOptions::pool_size`] recipients' rows are in flight at once (each
-    /// recipient's in the order queued): a delivery loop
-    /// that waited for each message's send and record in turn got one turn of a busy
-    /// server's scheduler and pool per step, and fell behind the mail the requests queued.
+    /// known. Up to [`MailerOptions::pool_size`] recipients' rows are in flight at once, each
+    /// recipient's in the order queued: a loop that waited for each message's send and
+    /// record in turn got one turn of a busy server's scheduler and pool per step, and fell
+    /// behind the mail the requests queued.
     /// Each row is still recorded alone, so a crash re-sends at most the rows in flight.
     pub async fn deliver(
         &self,
