@@ -69,6 +69,7 @@ PG_ADMIN="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 PG_DB=settle_load_scratch
 cleanup() {
   if [ -n "$SETTLE_PID" ]; then kill "$SETTLE_PID" 2>/dev/null || true; fi
+  if [ -n "${SAMPLER_PID:-}" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
   if [ "$POSTGRES" = 1 ]; then
     psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
   fi
@@ -153,6 +154,13 @@ STAFF_COOKIE=$(curl -s -D - -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
   "$URL/api/staff/sign-in" | awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^settle_session=./ {print $2; exit}')
 [ -n "$STAFF_COOKIE" ] || die "the staff member could not sign in"
 
+SAMPLER_PID=
+if [ "$POSTGRES" = 1 ]; then
+  # What PostgreSQL does meanwhile (CPU, dead rows, checkpoints, vacuums): pg-sample.sh.
+  say "PostgreSQL: autovacuum is $(psql -XAtq "$DB_URL" -c 'SHOW autovacuum'); sampling it every ${SAMPLE_SECS} s"
+  scripts/pg-sample.sh "$DB_URL" "$SETTLE_PID" "$SAMPLE_SECS" >"$WORK/pg.tsv" 2>/dev/null &
+  SAMPLER_PID=$!
+fi
 say "bench load (taskset -c $LOAD_CPU): saturation ${SAT_SECS} s with $USERS customers, then ${FRACTION} of it for ${RUN_SECS} s"
 status=0
 taskset -c "$LOAD_CPU" "$BENCH" load --base "$URL" --db "$DB_URL" --staff-cookie "$STAFF_COOKIE" \
@@ -160,6 +168,7 @@ taskset -c "$LOAD_CPU" "$BENCH" load --base "$URL" --db "$DB_URL" --staff-cookie
   --seconds "$RUN_SECS" --accounts "$CUSTOMERS" --sample-seconds "$SAMPLE_SECS" \
   >"$WORK/load.json" 2>"$WORK/load.err" || status=$?
 sed 's/^/    /' "$WORK/load.err"
+if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
 kill "$SETTLE_PID" 2>/dev/null || true
 wait "$SETTLE_PID" 2>/dev/null || true
 SETTLE_PID=
@@ -169,6 +178,7 @@ mkdir -p bench/results
 out="bench/results/load-$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 1 ] && echo -quick || true)$([ "$POSTGRES" = 1 ] && echo -postgres || true).json"
 cp "$WORK/load.json" "$out"
 if [ -n "${SETTLE_LOG:-}" ]; then cp "$WORK/server.log" "${out%.json}.server.log"; fi
+if [ -s "$WORK/pg.tsv" ]; then cp "$WORK/pg.tsv" "${out%.json}.pg.tsv"; fi
 echo
 say "figures ($BACKEND$([ "$QUICK" = 1 ] && echo ', quick: small data set'); whole JSON in $out)"
 jq -r --arg b "$BACKEND" '
