@@ -148,3 +148,83 @@ async fn postgres_and_memory_databases_have_no_checkpointer() {
             .is_none()
     );
 }
+
+/// On PostgreSQL with autovacuum off (as on the test machines), `vacuum_due` vacuums a table
+/// whose updates left dead rows, and leaves one alone that has none; with autovacuum on it
+/// does nothing. Skipped without `TEST_DATABASE_URL`.
+#[tokio::test]
+async fn postgres_tables_full_of_dead_rows_are_vacuumed_when_autovacuum_is_off() {
+    let Some(pg) = app::testing::databases("db_vacuum_due")
+        .await
+        .into_iter()
+        .find(|d| d.backend == "postgres")
+    else {
+        println!("TEST_DATABASE_URL is unset: skipping");
+        return;
+    };
+    let db = pg.conn;
+    for sql in [
+        "CREATE TABLE churn (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
+        "CREATE TABLE calm (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
+        "INSERT INTO churn SELECT g, 0 FROM generate_series(1, 1000) g",
+        "INSERT INTO calm SELECT g, 0 FROM generate_series(1, 1000) g",
+        // Both analysed, so only dead rows can make either due.
+        "ANALYZE churn",
+        "ANALYZE calm",
+    ] {
+        db.execute_unprepared(sql).await.expect(sql);
+    }
+    // Every row of `churn` updated three times: 3,000 dead versions, far past 50 + 20 %.
+    // The statistics reach the shared counters when the transaction ends (forced: they are
+    // otherwise sent at most once a second).
+    let txn = db.begin().await.expect("begin");
+    txn.execute_unprepared("SELECT pg_stat_force_next_flush()")
+        .await
+        .expect("force flush");
+    for _ in 0..3 {
+        txn.execute_unprepared("UPDATE churn SET n = n + 1")
+            .await
+            .expect("update");
+    }
+    txn.commit().await.expect("commit");
+    let dead = |table: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = '{table}'"),
+            ))
+            .await
+            .expect("stats")
+            .expect("a row")
+            .try_get_by_index::<i64>(0)
+            .expect("n_dead_tup")
+        }
+    };
+    // Past the threshold (50 + a fifth of 1,000), whatever pruning reclaimed on the way.
+    let before = dead("churn").await;
+    assert!(before > 300, "{before}");
+
+    let vacuumed = db::vacuum_due(&db).await.expect("vacuum");
+    let names: Vec<&str> = vacuumed.iter().map(|t| t.name.as_str()).collect();
+    if db::autovacuum_on(&db).await.expect("setting") == Some(true) {
+        assert!(vacuumed.is_empty(), "autovacuum is on, yet {names:?}");
+        return;
+    }
+    assert!(names.contains(&"churn"), "{names:?}");
+    assert!(!names.contains(&"calm"), "{names:?}");
+    assert_eq!(dead("churn").await, 0);
+    // Nothing is due any more.
+    let again = db::vacuum_due(&db).await.expect("vacuum");
+    assert!(
+        again.iter().all(|t| t.name != "churn" && t.name != "calm"),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_has_no_vacuum_to_do() {
+    let db = db::connect("sqlite::memory:").await.expect("sqlite");
+    assert_eq!(db::autovacuum_on(&db).await.expect("setting"), None);
+    assert!(db::vacuum_due(&db).await.expect("vacuum").is_empty());
+}

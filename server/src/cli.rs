@@ -545,6 +545,9 @@ async fn serve(db: DatabaseConnection, config: Config, clock: Arc<dyn Clock>) ->
         clock.clone(),
         app::state::SecretKey(config.secret_key),
     );
+    if config.pg_vacuum {
+        crate::workers::spawn_pg_vacuum(db.clone());
+    }
     crate::workers::spawn(db, clock, mailer);
     crate::workers::spawn_wal_checkpoints(&config.database_url).await?;
     let router = crate::web::router(state);

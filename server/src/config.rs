@@ -25,6 +25,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// How often `settle serve` runs the reminder rules; 0: only on demand (`settle remind`).
     pub remind_every_minutes: u64,
+    /// On PostgreSQL with autovacuum off, whether `settle serve` vacuums its own tables.
+    pub pg_vacuum: bool,
 }
 
 /// Which payment provider Easy Pay uses.
@@ -181,6 +183,18 @@ impl Config {
                     )
                 })?,
         };
+        let pg_vacuum = match get("SETTLE_PG_VACUUM").as_deref() {
+            None | Some("auto") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(bad(
+                    "SETTLE_PG_VACUUM",
+                    format!(
+                        "`{other}` is not a choice; use auto (vacuum when PostgreSQL's autovacuum is off) or off"
+                    ),
+                ));
+            }
+        };
         let pay = match get("SETTLE_PAY_PROVIDER").as_deref() {
             None | Some("sandbox") => PayConfig::Sandbox,
             Some("stripe") => {
@@ -235,6 +249,7 @@ impl Config {
             pay,
             max_upload_bytes,
             remind_every_minutes,
+            pg_vacuum,
         })
     }
 
@@ -356,6 +371,7 @@ mod tests {
             ("SETTLE_PAY_PROVIDER", "paypal"),
             ("SETTLE_MAX_UPLOAD_MB", "0"),
             ("SETTLE_REMIND_EVERY_MINUTES", "1441"),
+            ("SETTLE_PG_VACUUM", "always"),
         ] {
             // Later entries win, so the bad value replaces the valid key where they collide.
             let err = config(&[("SETTLE_SECRET_KEY", KEY), (var, value)]).expect_err(var);

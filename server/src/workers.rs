@@ -75,6 +75,45 @@ pub async fn spawn_wal_checkpoints(url: &str) -> Result<Option<JoinHandle<()>>, 
     })))
 }
 
+/// How often a PostgreSQL server without autovacuum is looked at for tables to vacuum
+/// (autovacuum's own default naptime is a minute).
+const VACUUM_EVERY: Duration = Duration::from_secs(30);
+
+/// On a PostgreSQL server whose autovacuum is off, does its work for Settle's tables
+/// ([`app::db::vacuum_due`]) every [`VACUUM_EVERY`], and says once in the log why. Without
+/// it the dead rows of the tables a busy day updates are never reclaimed and every request
+/// slows down within minutes. Nothing to do on SQLite, or while autovacuum is on (it is
+/// looked at again each time, so turning it on takes over). Several processes may run it
+/// against one database: `SKIP_LOCKED` passes by a table another is vacuuming.
+pub fn spawn_pg_vacuum(db: DatabaseConnection) {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(VACUUM_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut warned = false;
+        loop {
+            tick.tick().await;
+            if !warned && matches!(app::db::autovacuum_on(&db).await, Ok(Some(false))) {
+                warned = true;
+                tracing::warn!(
+                    "PostgreSQL's autovacuum is off: Settle vacuums and analyses its own tables \
+                     when they need it (turn autovacuum on to leave this to PostgreSQL)"
+                );
+            }
+            match app::db::vacuum_due(&db).await {
+                Ok(tables) if tables.is_empty() => {}
+                Ok(tables) => {
+                    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+                    tracing::info!(tables = ?names, "vacuumed and analysed");
+                }
+                Err(err) => tracing::warn!(%err, "vacuuming failed; will retry"),
+            }
+        }
+    });
+}
+
 /// Delivers queued webhook deliveries: claims due ones every [`WEBHOOKS_EVERY`] (straight
 /// again after a full batch), posts them signed and records the answers. Several processes
 /// may run it against one database; the claim's lease keeps them apart.
