@@ -286,7 +286,10 @@ if [ -x /usr/bin/chromium ] && [ -d end2end/node_modules/@playwright/test ]; the
     figure first_page_transfer_kb "$(jq '.first_page_bytes / 1024 * 10 | round / 10' "$WORK/browser.json")" "KB" \
       "same: /portal's HTML and every resource it loaded, bytes on the wire (encodedBodySize, brotli)"
     figure first_page_requests "$(jq .first_page_requests "$WORK/browser.json")" "requests" "same"
-    figure inp_select_line_ms "$(jq .select_line_ms "$WORK/browser.json")" "ms" "same, click on line 150"
+    figure inp_select_line_ms "$(jq .select_line_ms "$WORK/browser.json")" "ms" \
+      "same, worst of the click on Dispute lines and the one on line 150"
+    figure inp_start_disputing_ms "$(jq .start_disputing_ms "$WORK/browser.json")" "ms" "same, the click on Dispute lines"
+    figure inp_tick_line_ms "$(jq .tick_line_ms "$WORK/browser.json")" "ms" "same, the click on line 150's checkbox"
     figure inp_typing_ms "$(jq .typing_ms_max "$WORK/browser.json")" "ms" "same, worst keystroke of 1.25"
   else
     tail -30 "$WORK/browser.log"

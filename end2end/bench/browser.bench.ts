@@ -29,6 +29,7 @@ async function hydratedAt(page: Page): Promise<number> {
   return page.evaluate(() => performance.getEntriesByName("settle:hydrated")[0].startTime);
 }
 
+const POINTER = ["pointerdown", "pointerup", "mousedown", "mouseup", "click"];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const row = (page: Page, n: number) => page.locator(`tr[data-testid=line][data-line="${n}"]`);
 
@@ -68,11 +69,20 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
   await page.evaluate(() => {
     (window as any).__events = [];
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as any[]) (window as any).__events.push({ name: e.name, duration: e.duration });
+      for (const e of list.getEntries() as any[]) (window as any).__events.push({ name: e.name, duration: e.duration, startTime: e.startTime });
     }).observe({ type: "event", durationThreshold: 0, buffered: false } as any);
   });
   const client = await throttle(context, page, THROTTLING);
+  // BENCH_TRACE=file.json: a Chromium performance trace of the interactions, for profiling.
+  if (process.env.BENCH_TRACE) {
+    await browser.startTracing(page, {
+      path: process.env.BENCH_TRACE,
+      categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute"],
+    });
+  }
   await page.getByTestId("dispute-toggle").click();
+  // Events that start after this instant belong to ticking the line, those before to the toggle.
+  const tickAt: number = await page.evaluate(() => performance.now());
   await row(page, 150).getByRole("checkbox").check();
   const input = page.getByLabel("Amount disputed on line 150");
   await input.fill("");
@@ -82,11 +92,16 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
   await expect
     .poll(() => page.evaluate(() => (window as any).__events.filter((e: any) => e.name === "keyup").length))
     .toBeGreaterThan(0);
-  const events: { name: string; duration: number }[] = await page.evaluate(() => (window as any).__events);
+  const events: { name: string; duration: number; startTime: number }[] = await page.evaluate(
+    () => (window as any).__events,
+  );
+  if (process.env.BENCH_TRACE) await browser.stopTracing();
   await client.send("Emulation.setCPUThrottlingRate", { rate: 1 });
   await context.close();
 
   const of = (names: string[]) => events.filter((e) => names.includes(e.name)).map((e) => e.duration);
+  const pointer = (es: typeof events) =>
+    es.filter((e) => [...POINTER, "change"].includes(e.name)).map((e) => e.duration);
   const worst = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
   const result = {
     cpu_throttling: THROTTLING,
@@ -95,6 +110,9 @@ test("hydration of the overview and dispute annotation on a 200-line invoice", a
     first_page_bytes: firstPage.bytes,
     first_page_requests: firstPage.requests,
     select_line_ms: worst(of(["click", "pointerup", "change"])),
+    // The two clicks apart: turning disputing on, then ticking line 150.
+    start_disputing_ms: worst(pointer(events.filter((e) => e.startTime < tickAt))),
+    tick_line_ms: worst(pointer(events.filter((e) => e.startTime >= tickAt))),
     typing_ms_max: worst(of(["keydown", "keypress", "input", "keyup"])),
     events: events.length,
   };
