@@ -163,30 +163,40 @@ async fn postgres_tables_full_of_dead_rows_are_vacuumed_when_autovacuum_is_off()
         return;
     };
     let db = pg.conn;
-    for sql in [
+    // Statistics reach the shared counters when a backend's transaction ends, at most once
+    // a second unless forced; each step is one transaction on one connection that forces
+    // it, so the counters are settled before the next step reads or resets them.
+    let settled = |sqls: &'static [&'static str]| {
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await.expect("begin");
+            txn.execute_unprepared("SELECT pg_stat_force_next_flush()")
+                .await
+                .expect("force flush");
+            for sql in sqls {
+                txn.execute_unprepared(sql).await.expect(sql);
+            }
+            txn.commit().await.expect("commit");
+        }
+    };
+    settled(&[
         "CREATE TABLE churn (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
         "CREATE TABLE calm (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
         "INSERT INTO churn SELECT g, 0 FROM generate_series(1, 1000) g",
         "INSERT INTO calm SELECT g, 0 FROM generate_series(1, 1000) g",
-        // Both analysed, so only dead rows can make either due.
-        "ANALYZE churn",
-        "ANALYZE calm",
-    ] {
+    ])
+    .await;
+    // Both analysed after their rows were counted, so only dead rows can make either due.
+    for sql in ["ANALYZE churn", "ANALYZE calm"] {
         db.execute_unprepared(sql).await.expect(sql);
     }
     // Every row of `churn` updated three times: 3,000 dead versions, far past 50 + 20 %.
-    // The statistics reach the shared counters when the transaction ends (forced: they are
-    // otherwise sent at most once a second).
-    let txn = db.begin().await.expect("begin");
-    txn.execute_unprepared("SELECT pg_stat_force_next_flush()")
-        .await
-        .expect("force flush");
-    for _ in 0..3 {
-        txn.execute_unprepared("UPDATE churn SET n = n + 1")
-            .await
-            .expect("update");
-    }
-    txn.commit().await.expect("commit");
+    settled(&[
+        "UPDATE churn SET n = n + 1",
+        "UPDATE churn SET n = n + 1",
+        "UPDATE churn SET n = n + 1",
+    ])
+    .await;
     let dead = |table: &'static str| {
         let db = db.clone();
         async move {
