@@ -45,14 +45,16 @@ test("selecting a line and typing an amount on a 200-line invoice paints quickly
   await input.fill("");
   await input.pressSequentially("1.25", { delay: 50 });
   await expect(row(page, 150).getByTestId("line-disputed")).toHaveText("$1.25");
-  // Event Timing entries arrive after the paint they measure.
-  await expect
-    .poll(() => page.evaluate(() => (window as any).__events.filter((e: any) => e.name === "keyup").length))
-    .toBeGreaterThan(0);
+  // Event Timing entries arrive after the frame that painted their interaction: two frames
+  // and a task later all of them have. It reports only events of 16 ms or more.
+  await page.evaluate(
+    () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)))),
+  );
   const events: { name: string; duration: number }[] = await page.evaluate(() => (window as any).__events);
   await client.send("Emulation.setCPUThrottlingRate", { rate: 1 });
   const of = (names: string[]) => events.filter((e) => names.includes(e.name)).map((e) => e.duration);
-  const worst = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
+  // No entry at all: every such event painted within Event Timing's 16 ms floor.
+  const worst = (xs: number[]) => (xs.length ? Math.max(...xs) : 16);
   const result = {
     cpu_throttling: 4,
     select_line_ms: worst(of(["click", "pointerup", "change"])),
