@@ -8,7 +8,10 @@
 //! it. The server sees the annotations only when they are submitted, and checks them again.
 
 use leptos::either::{Either, EitherOf3};
+use std::collections::HashMap;
+
 use leptos::prelude::*;
+use leptos::reactive::computed::Selector;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -149,12 +152,22 @@ fn navigate_to(url: &str) {
 }
 
 /// The annotation state shared by the rows, the editors and the totals bar.
+///
+/// A click or a keystroke changes one line, and only that line's row may do any work: on
+/// a 200-line invoice, rows that each watched the whole draft or the open editor made every
+/// change re-run 200 or 400 computations. So each row has its own annotation signal,
+/// which one observer of the draft keeps up to date, and a [`Selector`] tells a row whether
+/// its editor is the open one, notifying only the rows it opens and closes.
 #[derive(Clone, Copy)]
 struct Annotating {
     on: RwSignal<bool>,
     draft: RwSignal<Vec<Annotation>>,
     editor: RwSignal<Option<i64>>,
     lines: StoredValue<Vec<InvoiceLine>>,
+    /// Each line's annotation in the draft, by line id.
+    rows: StoredValue<HashMap<i64, RwSignal<Option<Annotation>>>>,
+    /// Whether a line's editor is the open one.
+    open_editor: StoredValue<Selector<Option<i64>>>,
 }
 
 impl Annotating {
@@ -185,6 +198,35 @@ impl Annotating {
         });
     }
 
+    /// Opens a line's editor, selecting the line first when it is not yet.
+    fn open(self, line_id: i64) {
+        if !self.selected(line_id) {
+            self.toggle(line_id);
+        }
+        self.editor.set(Some(line_id));
+        focus_later(format!("reason-{line_id}"));
+    }
+
+    /// The row's own signal of its annotation (a fresh, empty one for a line not listed).
+    fn row(self, line_id: i64) -> RwSignal<Option<Annotation>> {
+        self.rows
+            .with_value(|rows| rows.get(&line_id).copied())
+            .unwrap_or_else(|| RwSignal::new(None))
+    }
+
+    /// Hands each row the annotation the draft now holds for it, notifying only the rows
+    /// whose annotation changed.
+    fn sync_rows(self, draft: &[Annotation]) {
+        self.rows.with_value(|rows| {
+            for (id, row) in rows {
+                let now = draft.iter().find(|a| a.line_id == *id);
+                if row.with_untracked(|was| was.as_ref() != now) {
+                    row.set(now.cloned());
+                }
+            }
+        });
+    }
+
     fn annotation(self, line_id: i64) -> Option<Annotation> {
         self.draft
             .with(|d| d.iter().find(|a| a.line_id == line_id).cloned())
@@ -197,12 +239,23 @@ fn InvoiceView(page: Page, refresh: RwSignal<u32>) -> impl IntoView {
     let currency = StoredValue::new(page.currency.clone());
     // What may still be disputed: the open balance less what is already under dispute.
     let open_minor = page.open_minor - page.disputed_minor;
+    let editor = RwSignal::new(None);
     let state = Annotating {
         on: RwSignal::new(false),
         draft: RwSignal::new(Vec::new()),
-        editor: RwSignal::new(None),
+        editor,
         lines: StoredValue::new(page.lines.clone()),
+        rows: StoredValue::new(
+            page.lines
+                .iter()
+                .map(|l| (l.id, RwSignal::new(None)))
+                .collect(),
+        ),
+        open_editor: StoredValue::new(Selector::new(move || editor.get())),
     };
+    // The draft's one observer: whatever changed it (a click, typing, a restored or
+    // discarded draft), the rows concerned hear of it.
+    Effect::new(move |_| state.draft.with(|d| state.sync_rows(d)));
     let files = RwSignal::new(Vec::<DraftFile>::new());
     let loaded = RwSignal::new(false);
     Effect::new(move |_| {
@@ -416,11 +469,13 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
     let n = line.line_no;
     let locked = line.locked_by_dispute.is_some();
     let money = move |minor: i64| currency.with_value(|c| format_money(minor, c));
-    // Memos: typing in one line's editor changes the draft, and only the rows whose own
-    // annotation changed may re-render — never the editor being typed in.
-    let annotation = Memo::new(move |_| state.annotation(id));
+    // The row's own signals (see `Annotating`): typing in one line's editor re-renders only
+    // that row's disputed amount — never the editor being typed in, nor other rows.
+    let annotation = state.row(id);
     let selected = Memo::new(move |_| annotation.with(Option::is_some));
-    let editing = Memo::new(move |_| state.editor.get() == Some(id) && selected.get());
+    let editing = Memo::new(move |_| {
+        state.open_editor.with_value(|open| open.selected(&Some(id))) && selected.get()
+    });
     let line_for_amount = line.clone();
     let disputed = move || {
         if locked {
@@ -443,11 +498,7 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
             }
             "Enter" => {
                 ev.prevent_default();
-                if !state.selected(id) {
-                    state.toggle(id);
-                }
-                state.editor.set(Some(id));
-                focus_later(format!("reason-{id}"));
+                state.open(id);
             }
             "Escape" => state.editor.set(None),
             _ => {}
@@ -457,7 +508,9 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
     view! {
         <tr id=format!("line-{id}") data-testid="line" data-line=n.to_string()
             class:selected=selected class:locked=locked
-            tabindex=move || if state.on.get() && !locked { "0" } else { "-1" }
+            // Focusable from code (disputing moves focus to the first line); the Tab key
+            // reaches each line through its checkbox, which is visible only while disputing.
+            tabindex="-1"
             aria-selected=move || if selected.get() { "true" } else { "false" }
             on:keydown=on_key>
             // Always there, shown only while disputing (`table.lines.annotating`, CSS): turning
@@ -465,7 +518,19 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
             <td data-label="Select" class="select">
                 <input type="checkbox" aria-label=format!("Dispute line {n}") disabled=locked
                     prop:checked=selected
-                    on:keydown=|ev| ev.stop_propagation()
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        // Space is the checkbox's own (its change selects the line); Enter
+                        // and Esc do what they do on the row. The row must not see them twice.
+                        ev.stop_propagation();
+                        match ev.key().as_str() {
+                            "Enter" if !locked => {
+                                ev.prevent_default();
+                                state.open(id);
+                            }
+                            "Escape" => state.editor.set(None),
+                            _ => {}
+                        }
+                    }
                     on:change=move |_| state.toggle(id) />
             </td>
             <td data-label="#">{n}</td>
