@@ -474,7 +474,10 @@ fn line_rows(line: InvoiceLine, state: Annotating, currency: StoredValue<String>
     let annotation = state.row(id);
     let selected = Memo::new(move |_| annotation.with(Option::is_some));
     let editing = Memo::new(move |_| {
-        state.open_editor.with_value(|open| open.selected(&Some(id))) && selected.get()
+        state
+            .open_editor
+            .with_value(|open| open.selected(&Some(id)))
+            && selected.get()
     });
     let line_for_amount = line.clone();
     let disputed = move || {
