@@ -101,8 +101,15 @@ test("a customer disputes three lines, attaches proof, submits, pays the rest, a
   await expect(page.getByTestId("line-editor")).toHaveCount(0);
   await expect(row(page, 2)).toBeFocused();
 
-  // Line 3: not received at all.
-  await row(page, 3).getByRole("checkbox").check();
+  // Line 3: not received at all. The Tab key stops at each line's checkbox; Enter there
+  // selects the line and opens its editor.
+  await page.keyboard.press("Tab");
+  await expect(row(page, 2).getByRole("checkbox")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(row(page, 3).getByRole("checkbox")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(row(page, 3)).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByLabel("Reason for line 3")).toBeFocused();
   await page.getByLabel("Reason for line 3").selectOption("not_received");
   const qty3 = page.getByLabel("Units disputed on line 3");
   await expect(qty3).not.toHaveValue("");
