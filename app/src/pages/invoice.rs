@@ -7,9 +7,9 @@
 //! draft lives in the browser's local storage (saved on every change), so a reload finds
 //! it. The server sees the annotations only when they are submitted, and checks them again.
 
-use leptos::either::{Either, EitherOf3};
 use std::collections::HashMap;
 
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 use leptos_meta::Title;
