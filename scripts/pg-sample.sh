@@ -14,16 +14,15 @@ set -euo pipefail
 DB_URL="$1" SETTLE_PID="$2" EVERY="$3"
 TICKS=$(getconf CLK_TCK)
 
-# cpu_seconds PID…: user + system CPU seconds of the processes (fields 14 and 15 of stat).
+# cpu_seconds PID…: user + system CPU seconds of the processes, in two processes whatever
+# their number (the sampler must not take the server's CPU). After "pid (comm) " a stat line
+# starts at its third field, so utime and stime are the 12th and 13th that remain.
 cpu_seconds() {
-  local total=0 pid fields
-  for pid in "$@"; do
-    fields=$(cut -d')' -f2 "/proc/$pid/stat" 2>/dev/null) || continue
-    # After the ")" the fields start at 3 (state): utime is the 12th, stime the 13th.
-    set -- $fields
-    total=$((total + ${12} + ${13}))
-  done
-  awk -v t="$total" -v k="$TICKS" 'BEGIN { printf "%.1f", t / k }'
+  local files=()
+  for pid in "$@"; do files+=("/proc/$pid/stat"); done
+  [ ${#files[@]} -gt 0 ] || { echo 0.0; return; }
+  cat "${files[@]}" 2>/dev/null |
+    awk -v k="$TICKS" '{ sub(/^.*\) /, ""); split($0, f, " "); t += f[12] + f[13] } END { printf "%.1f", t / k }'
 }
 
 printf 'at_s\tpg_cpu_s\tsettle_cpu_s\tlive_rows\tdead_rows\tmost_dead\tseq_read\tidx_fetch\tcheckpoints\tautovacuums\tautoanalyzes\twal_mib\n'
