@@ -3,4 +3,5 @@
 pub mod aging_chart;
 pub mod focus;
 pub mod layout;
+pub mod resource;
 pub mod staff_error;

@@ -69,6 +69,19 @@ vocabulary!(DocumentStatus {
 });
 vocabulary!(PaymentProvider { Sandbox => "sandbox", Stripe => "stripe", Erp => "erp", Manual => "manual" });
 vocabulary!(PaymentChannel { Card => "card", Ach => "ach", Wallet => "wallet", Check => "check", Wire => "wire" });
+
+impl PaymentChannel {
+    /// The method as the overview's payment list shows it: `CARD`, `ACH`…
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Card => "CARD",
+            Self::Ach => "ACH",
+            Self::Wallet => "WALLET",
+            Self::Check => "CHECK",
+            Self::Wire => "WIRE",
+        }
+    }
+}
 vocabulary!(PaymentStatus { Pending => "pending", Succeeded => "succeeded", Failed => "failed" });
 vocabulary!(
     /// An Easy Pay checkout: `created` until the provider reports; `pending` while a bank

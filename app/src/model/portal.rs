@@ -147,9 +147,34 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// A day as pages show it, `Dec 4, 2026`: what chrono's `format("%b %-d, %Y")` gives,
+/// without its format-string interpreter in the browser's first module.
+pub fn format_day(day: impl chrono::Datelike) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS
+        .get(day.month0() as usize)
+        .copied()
+        .unwrap_or_default();
+    format!("{month} {}, {}", day.day(), day.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_as_chrono_formats_them() {
+        let mut day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+        for _ in 0..800 {
+            assert_eq!(format_day(day), day.format("%b %-d, %Y").to_string());
+            day = day.succ_opt().unwrap_or_default();
+        }
+        let at =
+            chrono::DateTime::<chrono::Utc>::from_timestamp(1_796_400_000, 0).unwrap_or_default();
+        assert_eq!(format_day(at), "Dec 4, 2026");
+    }
 
     #[test]
     fn money_is_grouped_and_signed() {

@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::accounts::{SaveField, get_account, list_accounts};
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::accounts::{
     AccountDetail, AccountField, AccountRow, ContactField, ContactRow, GAPS, Saved,
@@ -21,7 +22,7 @@ use crate::model::enums::{AccountStatus, ContactRole};
 pub fn StaffAccountsPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |key: &str| query.read().get(key).unwrap_or_default();
-    let list = Resource::new(
+    let list = resource(
         move || {
             (
                 get("q"),
@@ -192,7 +193,7 @@ pub fn StaffAccountPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or_default()
     };
-    let account = Resource::new(id, get_account);
+    let account = resource(id, get_account);
     view! {
         <Title text="Account · Staff" />
         <Transition fallback=|| view! { <p class="muted">"Loading the account…"</p> }>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{PreviewTemplate, RetryMail, SaveTemplate, list_dead_mail, list_templates};
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::staff::TemplateDraft;
@@ -12,7 +13,7 @@ use crate::model::staff::TemplateDraft;
 #[component]
 pub fn DeadMailPage() -> impl IntoView {
     let retry = ServerAction::<RetryMail>::new();
-    let dead = Resource::new(move || retry.version().get(), |_| list_dead_mail());
+    let dead = resource(move || retry.version().get(), |_| list_dead_mail());
     view! {
         <Title text="Undelivered mail" />
         <section class="panel">
@@ -56,7 +57,7 @@ pub fn DeadMailPage() -> impl IntoView {
 
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
-    let templates = Resource::new(|| (), |_| list_templates());
+    let templates = resource(|| (), |_| list_templates());
     view! {
         <Title text="Templates" />
         <section class="panel">

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::api_keys::{CreateApiKey, RevokeApiKey, list_api_keys};
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::api_keys::{ApiKeyView, CreatedApiKey, MAX_NAME_CHARS, scope_label};
 
@@ -22,7 +23,7 @@ fn error_text(err: AppError) -> String {
 pub fn StaffApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(
+    let keys = resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::audit::account_history;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::audit::{
     ACTORS, ENTITIES, HistoryPage, HistoryRow, PAGE_SIZE, channel_label, entity_label,
@@ -114,7 +115,7 @@ pub fn AccountHistoryPage() -> impl IntoView {
             }
         })
     });
-    let history = Resource::new(
+    let history = resource(
         move || (id.get(), params.get()),
         |(id, p)| {
             account_history(

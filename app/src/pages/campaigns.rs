@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::campaigns::{LaunchCampaign, get_campaign_detail, list_campaigns};
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::accounts::GAPS;
@@ -48,7 +49,7 @@ fn status_text(status: CampaignStatus) -> &'static str {
 #[component]
 pub fn StaffCampaignsPage() -> impl IntoView {
     let launch = ServerAction::<LaunchCampaign>::new();
-    let campaigns = Resource::new(move || launch.version().get(), |_| list_campaigns());
+    let campaigns = resource(move || launch.version().get(), |_| list_campaigns());
     let launched = move || match launch.value().get() {
         Some(Ok(c)) => Some(format!(
             "Launched “{}”: {} emails queued, {} bounced, {} skipped (no email address).",
@@ -175,7 +176,7 @@ pub fn StaffCampaignPage() -> impl IntoView {
             .unwrap_or_default()
     };
     let status = move || query.read().get("status").unwrap_or_default();
-    let detail = Resource::new(
+    let detail = resource(
         move || (id(), status()),
         |(id, status)| get_campaign_detail(id, status),
     );

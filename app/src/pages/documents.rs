@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::documents::list_documents;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::documents::{
     DocumentList, DocumentRow, KINDS, PAGE_SIZE, STATUSES, kind_label, status_label,
@@ -95,7 +96,7 @@ pub fn DocumentsPage() -> impl IntoView {
             }
         })
     });
-    let list = Resource::new(
+    let list = resource(
         move || params.get(),
         |p| {
             list_documents(

@@ -15,6 +15,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::import::{get_import_run, list_import_runs};
 use crate::api::staff::get_staff_me;
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{ImportKind, ImportStatus, StaffRole};
@@ -171,7 +172,7 @@ async fn start_run(file: &web_sys::File, kind: ImportKind, dry_run: bool) -> Res
 /// `/staff/import`.
 #[component]
 pub fn StaffImportPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_staff_me());
+    let me = resource(|| (), |_| get_staff_me());
     view! {
         <Title text="Import from the ERP" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -204,7 +205,7 @@ fn ImportScreen(role: StaffRole) -> impl IntoView {
     let query = use_query_map();
     let watched = Memo::new(move |_| query.read().get("run").and_then(|v| v.parse::<i64>().ok()));
     let list_version = RwSignal::new(0u32);
-    let runs = Resource::new(move || list_version.get(), |_| list_import_runs());
+    let runs = resource(move || list_version.get(), |_| list_import_runs());
     let current = RwSignal::new(None::<ImportRunView>);
     let poll_error = RwSignal::new(None::<String>);
     let tick = RwSignal::new(0u32);

@@ -15,6 +15,7 @@ use crate::api::inbox::{
     AssignTask, BulkAssignTasks, ClaimTask, LogCall, SetTaskStatus, get_account_activity,
     get_call_form, inbox_progress, list_tasks,
 };
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{StaffRole, TaskStatus};
@@ -23,7 +24,7 @@ use crate::model::inbox::{
     CollectorProgress, InboxList, KINDS, OpenInvoice, STATUSES, StaffOption, TaskRow, kind_label,
     status_label,
 };
-use crate::model::portal::format_money;
+use crate::model::portal::{format_day, format_money};
 
 /// The query parameters the inbox list keeps.
 const PARAMS: [&str; 5] = ["kind", "status", "assignee", "due", "q"];
@@ -134,7 +135,7 @@ pub fn StaffInboxPage() -> impl IntoView {
         call: ServerAction::<LogCall>::new(),
     };
     let inputs = Inputs::new();
-    let list = Resource::new(
+    let list = resource(
         move || {
             (
                 PARAMS.map(get),
@@ -146,7 +147,7 @@ pub fn StaffInboxPage() -> impl IntoView {
             list_tasks(kind, status, assignee, due, q, Some(page))
         },
     );
-    let progress = Resource::new(move || actions.version(), |_| inbox_progress());
+    let progress = resource(move || actions.version(), |_| inbox_progress());
     Effect::new(move |_| {
         if matches!(actions.call.value().get(), Some(Ok(_))) {
             inputs.select(None);
@@ -275,7 +276,7 @@ fn Filters(get: impl Fn(&str) -> String + Copy + Send + Sync + 'static) -> impl 
 /// The named staff users in the assignee filter, from the staff list.
 #[component]
 fn AssigneeOptions(get: impl Fn(&str) -> String + Copy + Send + Sync + 'static) -> impl IntoView {
-    let staff = Resource::new(|| (), |_| crate::api::staff_disputes::list_staff());
+    let staff = resource(|| (), |_| crate::api::staff_disputes::list_staff());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -396,10 +397,7 @@ fn task_row(
     let id = row.id;
     let active = matches!(row.status, TaskStatus::Open | TaskStatus::InProgress);
     let claimable = can_work && active && row.assignee_id.is_none();
-    let due = row
-        .due_date
-        .map(|d| d.format("%b %-d, %Y").to_string())
-        .unwrap_or_default();
+    let due = row.due_date.map(format_day).unwrap_or_default();
     let account = match (row.account_id, row.account.clone()) {
         (Some(aid), Some(name)) => Either::Left(view! {
             <a href=format!("/staff/accounts/{aid}")>{name}</a>
@@ -639,7 +637,7 @@ fn BulkAssign(
 /// The call log for task `id`: outcome, note, and a promise taken on the phone.
 #[component]
 fn CallPanel(id: i64, actions: Actions, inputs: Inputs) -> impl IntoView {
-    let form = Resource::new(move || id, get_call_form);
+    let form = resource(move || id, get_call_form);
     view! {
         <section class="dispute" aria-labelledby="call-title">
             <h3 id="call-title">"Log a call"</h3>
@@ -762,7 +760,7 @@ fn invoice_choice(inv: OpenInvoice, inputs: Inputs) -> impl IntoView + use<> {
         inv.number,
         format_money(inv.open_minor, &inv.currency),
         inv.due_date
-            .map(|d| format!(" · due {}", d.format("%b %-d, %Y")))
+            .map(|d| format!(" · due {}", format_day(d)))
             .unwrap_or_default()
     );
     view! {
@@ -843,7 +841,7 @@ pub fn AccountActivityPage() -> impl IntoView {
             .unwrap_or_default()
     };
     let get = move |key: &str| query.read().get(key).unwrap_or_default();
-    let activity = Resource::new(
+    let activity = resource(
         move || (id(), get("kind"), get("limit").parse::<u64>().ok()),
         |(id, kind, limit)| get_account_activity(id, Some(kind), limit),
     );

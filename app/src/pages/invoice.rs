@@ -19,6 +19,7 @@ use crate::api::disputes::{
     AddDisputeMessage, PayUndisputed, SubmitDispute, WithdrawDispute, get_invoice,
 };
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::disputes::{
     Annotation, DisputeView, Draft, DraftFile, InvoiceLine, InvoicePage as Page, REASONS,
@@ -39,7 +40,7 @@ pub fn InvoicePage() -> impl IntoView {
             .unwrap_or_default()
     };
     let refresh = RwSignal::new(0u32);
-    let page = Resource::new(move || (id(), refresh.get()), |(id, _)| get_invoice(id));
+    let page = resource(move || (id(), refresh.get()), |(id, _)| get_invoice(id));
     view! {
         <Title text="Invoice" />
         <Transition fallback=|| view! { <p class="muted">"Loading the invoice…"</p> }>
@@ -397,11 +398,11 @@ fn InvoiceView(page: Page, refresh: RwSignal<u32>) -> impl IntoView {
                     </button>
                 })}
             </div>
-            <Show when=move || state.on.get()>
-                <p class="muted small" id="keys-help">
-                    "Tab to a line, Space to select it, Enter to describe what is wrong, Esc to close the editor."
-                </p>
-            </Show>
+            // Rendered always and hidden while not disputing, like the dispute bar below:
+            // mounting either on the click that starts disputing made that click slow.
+            <p class="muted small" id="keys-help" hidden=move || !state.on.get()>
+                "Tab to a line, Space to select it, Enter to describe what is wrong, Esc to close the editor."
+            </p>
             <div class="table-wrap">
                 <table class="invoices lines" data-testid="invoice-lines" class:annotating=move || state.on.get()>
                     <thead><tr>
@@ -420,39 +421,38 @@ fn InvoiceView(page: Page, refresh: RwSignal<u32>) -> impl IntoView {
             </div>
         </section>
 
-        <Show when=move || state.on.get() || !state.draft.with(Vec::is_empty)>
-            <section class="panel dispute-bar" aria-label="Your dispute" data-testid="dispute-bar">
-                <div class="totals" aria-live="polite">
-                    <span>"Disputed " <strong data-testid="disputed-total">{move || money(sums.get().disputed_minor)}</strong></span>
-                    <span>"Undisputed " <strong data-testid="undisputed-total">{move || money(sums.get().undisputed_minor)}</strong></span>
-                    <span class="muted">{move || {
-                        let n = state.draft.with(Vec::len);
-                        if n == 1 { "1 line".to_owned() } else { format!("{n} lines") }
-                    }}</span>
-                </div>
-                {move || (sums.get().invalid_lines > 0).then(|| view! {
-                    <p class="field-error" role="alert" data-testid="invalid-lines">
-                        {format!("{} line(s) need a correction before you can submit.", sums.get().invalid_lines)}
-                    </p>
-                })}
-                <Attachments files />
-                <div class="actions">
-                    <button class="button primary" type="button" data-testid="submit-dispute"
-                        disabled=cannot_submit
-                        on:click=on_submit>
-                        {move || if submit.pending().get() { "Submitting…" } else { "Submit dispute" }}
-                    </button>
-                    <button class="button" type="button" on:click=move |_| {
-                        state.draft.set(Vec::new());
-                        files.set(Vec::new());
-                        state.editor.set(None);
-                        state.on.set(false);
-                    }>"Discard draft"</button>
-                    <span class="muted small" data-testid="draft-state">{move || if state.draft.with(Vec::is_empty) { "" } else { "Draft saved in this browser" }}</span>
-                </div>
-                <p class="field-error" role="alert" data-testid="submit-error">{submit_error}</p>
-            </section>
-        </Show>
+        <section class="panel dispute-bar" aria-label="Your dispute" data-testid="dispute-bar"
+            hidden=move || !state.on.get() && state.draft.with(Vec::is_empty)>
+            <div class="totals" aria-live="polite">
+                <span>"Disputed " <strong data-testid="disputed-total">{move || money(sums.get().disputed_minor)}</strong></span>
+                <span>"Undisputed " <strong data-testid="undisputed-total">{move || money(sums.get().undisputed_minor)}</strong></span>
+                <span class="muted">{move || {
+                    let n = state.draft.with(Vec::len);
+                    if n == 1 { "1 line".to_owned() } else { format!("{n} lines") }
+                }}</span>
+            </div>
+            {move || (sums.get().invalid_lines > 0).then(|| view! {
+                <p class="field-error" role="alert" data-testid="invalid-lines">
+                    {format!("{} line(s) need a correction before you can submit.", sums.get().invalid_lines)}
+                </p>
+            })}
+            <Attachments files />
+            <div class="actions">
+                <button class="button primary" type="button" data-testid="submit-dispute"
+                    disabled=cannot_submit
+                    on:click=on_submit>
+                    {move || if submit.pending().get() { "Submitting…" } else { "Submit dispute" }}
+                </button>
+                <button class="button" type="button" on:click=move |_| {
+                    state.draft.set(Vec::new());
+                    files.set(Vec::new());
+                    state.editor.set(None);
+                    state.on.set(false);
+                }>"Discard draft"</button>
+                <span class="muted small" data-testid="draft-state">{move || if state.draft.with(Vec::is_empty) { "" } else { "Draft saved in this browser" }}</span>
+            </div>
+            <p class="field-error" role="alert" data-testid="submit-error">{submit_error}</p>
+        </section>
 
         {has_disputes.then(|| view! {
             <section class="panel" aria-labelledby="disputes-title">

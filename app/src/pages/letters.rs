@@ -11,12 +11,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::letters::{LetterOverview, list_letters};
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 
 /// The direct-mail page for staff; downloading needs a collector or an admin.
 #[component]
 pub fn StaffLettersPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| list_letters());
+    let overview = resource(|| (), |_| list_letters());
     view! {
         <Title text="Letters" />
         <section class="panel">

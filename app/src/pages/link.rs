@@ -7,13 +7,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::links::{OpenLink, describe_link};
+use crate::components::resource::resource;
 use crate::model::enums::LinkPurpose;
 
 #[component]
 pub fn LinkPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let preview = Resource::new(token, describe_link);
+    let preview = resource(token, describe_link);
     let open = ServerAction::<OpenLink>::new();
     // The token is in this page's address: never send it on in a Referer.
     #[cfg(feature = "ssr")]

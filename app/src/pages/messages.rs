@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::messages::{Reply, SendMessage, get_thread, list_messages, list_threads};
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::messages::{MESSAGE_MAX_CHARS, MessageView, check_body};
 
@@ -75,7 +76,7 @@ fn error_message(result: Option<Result<MessageView, AppError>>) -> Option<String
 #[component]
 pub fn PortalMessagesPage() -> impl IntoView {
     let send = ServerAction::<SendMessage>::new();
-    let thread = Resource::new(move || send.version().get(), |_| list_messages());
+    let thread = resource(move || send.version().get(), |_| list_messages());
     let query = use_query_map();
     let document_id = move || {
         query
@@ -147,7 +148,7 @@ pub fn PortalMessagesPage() -> impl IntoView {
 /// `/staff/messages`: every thread, the ones awaiting a reply first.
 #[component]
 pub fn StaffMessagesPage() -> impl IntoView {
-    let threads = Resource::new(|| (), |_| list_threads());
+    let threads = resource(|| (), |_| list_threads());
     view! {
         <Title text="Messages · Staff" />
         <section class="account-head">
@@ -204,7 +205,7 @@ pub fn StaffThreadPage() -> impl IntoView {
             .unwrap_or_default()
     };
     let reply = ServerAction::<Reply>::new();
-    let thread = Resource::new(
+    let thread = resource(
         move || (account_id(), reply.version().get()),
         |(id, _)| get_thread(id),
     );

@@ -10,10 +10,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::pay::{PayLinkCheckout, StartPayment, get_pay_link_invoice, get_receipt};
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::enums::{DocumentStatus, PaymentChannel, PaymentLinkStatus};
 use crate::model::payments::{METHODS, PayItem, PayLinkInvoice, Receipt, check_item_amount};
-use crate::model::portal::{OpenInvoice, format_money};
+use crate::model::portal::{OpenInvoice, format_day, format_money};
 use crate::model::promises::amount_input;
 
 /// Sends the browser to a checkout page (the provider's, possibly on another site).
@@ -211,7 +212,7 @@ pub fn PayPanel(
 /// created only by that POST, so link scanners opening the email's link create nothing.
 #[component]
 pub fn PayLinkPage() -> impl IntoView {
-    let invoice = Resource::new(|| (), |_| get_pay_link_invoice());
+    let invoice = resource(|| (), |_| get_pay_link_invoice());
     view! {
         <Title text="Pay your invoice" />
         <section class="panel narrow">
@@ -254,7 +255,7 @@ fn PayLinkForm(inv: PayLinkInvoice) -> impl IntoView {
     view! {
         <p class="muted">{inv.company}</p>
         <h1>"Invoice " {inv.number}</h1>
-        <p>{inv.due_date.map(|d| format!("Due {}", d.format("%b %-d, %Y"))).unwrap_or_default()}</p>
+        <p>{inv.due_date.map(|d| format!("Due {}", format_day(d))).unwrap_or_default()}</p>
         <p class="stat-value" data-testid="pay-link-amount">{amount.clone()}</p>
         <ActionForm action=pay attr:class="stack">
             {method_choice(method, "method")}
@@ -274,7 +275,7 @@ pub fn ReceiptPage() -> impl IntoView {
     let params = use_params_map();
     let session = move || params.read().get("session").unwrap_or_default();
     let tick = RwSignal::new(0u32);
-    let receipt = Resource::new(move || (session(), tick.get()), |(s, _)| get_receipt(s));
+    let receipt = resource(move || (session(), tick.get()), |(s, _)| get_receipt(s));
     view! {
         <Title text="Payment receipt" />
         <section class="panel narrow" data-testid="receipt">

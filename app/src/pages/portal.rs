@@ -10,9 +10,12 @@ use crate::api::links::{RedeemSignInCode, RequestSignInLink};
 use crate::api::portal::{ReportWrongPerson, SignOut, get_overview};
 use crate::api::promises::{RecordPromise, list_promises};
 use crate::components::aging_chart::AgingChart;
+use crate::components::resource::{Json, resource};
 use crate::error::AppError;
 use crate::model::enums::{DocumentStatus, PaymentStatus};
-use crate::model::portal::{DisputeSummary, OpenInvoice, Overview, PaymentSummary, format_money};
+use crate::model::portal::{
+    DisputeSummary, OpenInvoice, Overview, PaymentSummary, format_day, format_money,
+};
 use crate::model::promises::{
     NOTE_MAX_CHARS, PromiseView, amount_input, latest_date, validate_form,
 };
@@ -27,11 +30,11 @@ enum SortBy {
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_overview());
+    let overview = resource(|| (), |_| get_overview());
     // Made here rather than in the promise form: a resource made inside the overview's
     // `Suspend` would be made (and fetched) again each time the server renders it.
     let record = ServerAction::<RecordPromise>::new();
-    let promises = Resource::new(move || record.version().get(), |_| list_promises());
+    let promises = resource(move || record.version().get(), |_| list_promises());
     provide_context(Promises { record, promises });
     view! {
         <Title text="My account" />
@@ -56,7 +59,7 @@ pub fn OverviewPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Promises {
     record: ServerAction<RecordPromise>,
-    promises: Resource<Result<Vec<crate::model::promises::PromiseView>, AppError>>,
+    promises: Resource<Result<Vec<PromiseView>, AppError>, Json>,
 }
 
 #[component]
@@ -97,6 +100,9 @@ fn OverviewView(data: Overview) -> impl IntoView {
         rows
     };
     let row_currency = currency.clone();
+    let forms_currency = currency.clone();
+    let attempt = data.pay_attempt.clone();
+    let today = data.as_of;
 
     // Promise to Pay: the chosen invoices and the form below the table.
     let selected = RwSignal::new(Vec::<i64>::new());
@@ -111,7 +117,13 @@ fn OverviewView(data: Overview) -> impl IntoView {
             })
         })
     };
+    // The Pay and Promise panels' code is fetched with the first invoice chosen (see
+    // `overview_forms`); until then, and on the server, the panels are their empty states.
+    let forms_wanted = RwSignal::new(false);
     let toggle = Callback::new(move |(id, on): (i64, bool)| {
+        if on {
+            forms_wanted.set(true);
+        }
         selected.update(|ids| {
             ids.retain(|x| *x != id);
             if on {
@@ -130,7 +142,7 @@ fn OverviewView(data: Overview) -> impl IntoView {
         <section class="account-head">
             <div>
                 <h1>{data.account_name.clone()}</h1>
-                <p class="muted">"Account " {data.account_number.clone()} " · as of " {data.as_of.format("%b %-d, %Y").to_string()}</p>
+                <p class="muted">"Account " {data.account_number.clone()} " · as of " {format_day(data.as_of)}</p>
             </div>
             <a class="button" href="/portal/documents">"Documents"</a>
             <a class="button" href="/portal/messages">"Send us a message"</a>
@@ -232,11 +244,25 @@ fn OverviewView(data: Overview) -> impl IntoView {
         </section>
 
         <div class="two-up">
-            <PayPanel currency=currency.clone() attempt=data.pay_attempt.clone() selected invoices />
-            <div>
-                <PromiseForm today=data.as_of currency=currency.clone() selected amount total=Signal::derive(selected_total) />
-            </div>
+            {move || if forms_wanted.get() {
+                let forms = Forms {
+                    currency: forms_currency.clone(),
+                    attempt: attempt.clone(),
+                    today,
+                    selected,
+                    amount,
+                    invoices,
+                };
+                Either::Right(view! {
+                    <Suspense fallback=EmptyForms>
+                        {Suspend::new(async move { overview_forms(forms).await })}
+                    </Suspense>
+                })
+            } else {
+                Either::Left(view! { <EmptyForms /> })
+            }}
         </div>
+        <OpenPromises />
 
         <RecentPayments payments=data.recent_payments.clone() currency=currency.clone() />
         <OpenDisputes
@@ -271,7 +297,7 @@ fn RecentPayments(payments: Vec<PaymentSummary>, currency: String) -> impl IntoV
                                     <tr>
                                         <td data-label="Date">{p.received_on.to_string()}</td>
                                         <td data-label="Amount" class="num">{format_money(p.amount_minor, &currency)}</td>
-                                        <td data-label="Method">{p.method.as_str().to_uppercase()}</td>
+                                        <td data-label="Method">{p.method.code()}</td>
                                         <td data-label="Invoices">{p.invoices.join(", ")}</td>
                                         <td data-label="Status">{if p.status == PaymentStatus::Pending { "clearing" } else { "received" }}</td>
                                     </tr>
@@ -337,8 +363,65 @@ fn OpenDisputes(
     }
 }
 
-/// The "Promise to pay" form for the invoices chosen in the table, and the account's open
-/// promises. Fields are checked as they are typed with the same rules the server applies.
+/// What [`overview_forms`] needs from the overview.
+struct Forms {
+    currency: String,
+    attempt: String,
+    today: chrono::NaiveDate,
+    selected: RwSignal<Vec<i64>>,
+    amount: RwSignal<String>,
+    invoices: StoredValue<Vec<OpenInvoice>>,
+}
+
+/// The Pay panel and the Promise to Pay form. Lazy: in the browser their code, with the
+/// rules they check as you type, is a module of its own, fetched when the first invoice is
+/// chosen. The first portal page does not carry it, and until then the panels are
+/// [`EmptyForms`], which is all they would show without a chosen invoice anyway.
+#[lazy]
+fn overview_forms(f: Forms) -> AnyView {
+    let Forms {
+        currency,
+        attempt,
+        today,
+        selected,
+        amount,
+        invoices,
+    } = f;
+    let total = Signal::derive(move || {
+        selected.with(|ids| {
+            invoices.with_value(|all| {
+                all.iter()
+                    .filter(|i| ids.contains(&i.id))
+                    .map(|i| i.open_minor)
+                    .sum::<i64>()
+            })
+        })
+    });
+    view! {
+        <PayPanel currency=currency.clone() attempt selected invoices />
+        <PromiseForm today currency selected amount total />
+    }
+    .into_any()
+}
+
+/// The Pay and Promise to Pay panels before any invoice is chosen (and while their code
+/// loads): what each panel says then.
+#[component]
+fn EmptyForms() -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="pay-title" data-testid="pay-panel">
+            <h2 id="pay-title">"Pay online"</h2>
+            <p class="muted" data-testid="pay-empty">"Choose the invoices to pay in the table above."</p>
+        </section>
+        <section class="panel" aria-labelledby="promise-title" data-testid="promise-form">
+            <h2 id="promise-title">"Promise to pay"</h2>
+            <p data-testid="promise-selection">"Choose one or more open invoices in the table above."</p>
+        </section>
+    }
+}
+
+/// The "Promise to pay" form for the invoices chosen in the table. Fields are checked as
+/// they are typed with the same rules the server applies.
 #[component]
 fn PromiseForm(
     today: chrono::NaiveDate,
@@ -350,7 +433,7 @@ fn PromiseForm(
     let date = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let tried = RwSignal::new(false);
-    let Promises { record, promises } = expect_context::<Promises>();
+    let Promises { record, .. } = expect_context::<Promises>();
     let errors = Memo::new(move |_| {
         validate_form(
             selected.with(Vec::len),
@@ -471,7 +554,14 @@ fn PromiseForm(
                 </Show>
             </form>
         </section>
+    }
+}
 
+/// The account's open promises.
+#[component]
+fn OpenPromises() -> impl IntoView {
+    let Promises { promises, .. } = expect_context::<Promises>();
+    view! {
         <section class="panel" aria-labelledby="promises-title">
             <h2 id="promises-title">"Open promises"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading promises…"</p> }>

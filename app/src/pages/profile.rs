@@ -11,8 +11,10 @@ use crate::api::profile::{
     get_profile, list_approvals,
 };
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::enums::{AddressKind, ChangeStatus};
+use crate::model::portal::format_day;
 use crate::model::profile::{
     AddressInput, ChangeView, Profile, ProfileContact, SuppliedDocument, check_routing, check_tin,
 };
@@ -54,7 +56,7 @@ fn status_text(status: ChangeStatus) -> &'static str {
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
-    let profile = Resource::new(move || refresh.get(), |_| get_profile());
+    let profile = resource(move || refresh.get(), |_| get_profile());
     view! {
         <Title text="Company profile" />
         <Transition fallback=|| view! { <p class="muted">"Loading your profile…"</p> }>
@@ -88,7 +90,7 @@ fn ProfileView(p: Profile, refresh: RwSignal<u32>) -> impl IntoView {
     let verified = p.verified_at.map(|at| {
         format!(
             "Last confirmed {} by {}",
-            at.format("%b %-d, %Y"),
+            format_day(at),
             p.verified_by.clone().unwrap_or_default()
         )
     });
@@ -311,7 +313,7 @@ fn SensitiveForm(
 #[component]
 pub fn StaffApprovalsPage() -> impl IntoView {
     let decide = ServerAction::<DecideChange>::new();
-    let list = Resource::new(move || decide.version().get(), |_| list_approvals());
+    let list = resource(move || decide.version().get(), |_| list_approvals());
     view! {
         <Title text="Approvals · Staff" />
         <section class="account-head">

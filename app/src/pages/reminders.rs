@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::reminders::{DryRunRule, GetRule, RulesOverview, SaveRule, list_rules};
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{StaffRole, StepAction, StepTrigger};
@@ -100,7 +101,7 @@ fn error_text(err: AppError) -> String {
 
 #[component]
 pub fn StaffRulesPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| list_rules());
+    let overview = resource(|| (), |_| list_rules());
     view! {
         <Title text="Reminder rules" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -8,12 +8,13 @@ use crate::api::dashboard::get_dashboard;
 use crate::api::portal::SignOut;
 use crate::api::staff::{ChangeStaffPassword, StaffSignIn, get_staff_me};
 use crate::components::aging_chart::AgingChart;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::dashboard::{
     CEI_DAYS, DSO_DAYS, Dashboard, RECENT_DAYS, ReasonTotal, format_tenths,
 };
 use crate::model::disputes::reason_label;
-use crate::model::portal::format_money;
+use crate::model::portal::{format_day, format_money};
 
 #[component]
 pub fn StaffSignInPage() -> impl IntoView {
@@ -54,8 +55,8 @@ pub fn StaffSignInPage() -> impl IntoView {
 #[component]
 pub fn StaffHomePage() -> impl IntoView {
     let change = ServerAction::<ChangeStaffPassword>::new();
-    let me = Resource::new(|| (), |_| get_staff_me());
-    let dashboard = Resource::new(|| (), |_| get_dashboard());
+    let me = resource(|| (), |_| get_staff_me());
+    let dashboard = resource(|| (), |_| get_dashboard());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <Title text="Staff" />
@@ -241,7 +242,7 @@ fn DashboardPanel(d: Dashboard) -> AnyView {
         <section class="panel" aria-labelledby="dashboard-title" data-testid="dashboard">
             <h2 id="dashboard-title">"Receivables at a glance"</h2>
             <p class="muted small">
-                "As of " {d.as_of.format("%b %-d, %Y").to_string()} ". Amounts in " {d.currency.clone()}
+                "As of " {format_day(d.as_of)} ". Amounts in " {d.currency.clone()}
                 " (accounts are billed in one currency, ours)."
             </p>
             <div class="stats dashboard-tiles">

@@ -17,6 +17,7 @@ use crate::api::staff_disputes::{
     AssignDispute, LineCredit, ReplyToDispute, ResolveDispute, STATUSES, StaffDispute, get_dispute,
     list_disputes, list_staff, status_label,
 };
+use crate::components::resource::resource;
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::disputes::{
@@ -24,7 +25,7 @@ use crate::model::disputes::{
     format_quantity, reason_label,
 };
 use crate::model::enums::DisputeStatus;
-use crate::model::portal::format_money;
+use crate::model::portal::{format_day, format_money};
 use crate::model::promises::amount_input;
 
 /// The queue's query parameters as they are in the URL. A missing `status` means open
@@ -66,8 +67,8 @@ pub fn StaffDisputesPage() -> impl IntoView {
             }
         })
     });
-    let staff = Resource::new(|| (), |_| list_staff());
-    let queue = Resource::new(
+    let staff = resource(|| (), |_| list_staff());
+    let queue = resource(
         move || params.get(),
         |p| {
             list_disputes(
@@ -287,7 +288,7 @@ pub fn StaffDisputePage() -> impl IntoView {
         resolve: ServerAction::<ResolveDispute>::new(),
         reply: ServerAction::<ReplyToDispute>::new(),
     };
-    let dispute = Resource::new(
+    let dispute = resource(
         move || {
             (
                 id(),
@@ -330,7 +331,7 @@ fn DisputeDetail(data: StaffDispute, actions: Actions, inputs: Inputs) -> impl I
     } = data;
     let currency = d.currency.clone();
     let open = d.status == DisputeStatus::Open;
-    let opened = d.opened_at.format("%b %-d, %Y").to_string();
+    let opened = format_day(d.opened_at);
     view! {
         <section class="account-head">
             <div>

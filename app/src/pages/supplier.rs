@@ -11,6 +11,7 @@ use crate::api::supplier_profile::{
     ContactChoice, ShareSupplierProfile, SupplierCard, find_share_contacts, get_supplier_card,
 };
 use crate::components::focus::focus_later;
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::enums::StaffRole;
 
@@ -19,7 +20,7 @@ const MAX_CONTACTS: usize = 50;
 
 #[component]
 pub fn SupplierPage() -> impl IntoView {
-    let card = Resource::new(|| (), |_| get_supplier_card());
+    let card = resource(|| (), |_| get_supplier_card());
     // Asked from the browser only: a visitor who is not staff must not turn this public
     // page's response into a 401.
     let me = LocalResource::new(get_staff_me);

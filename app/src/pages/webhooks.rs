@@ -11,6 +11,7 @@ use crate::api::webhooks::{
     CreateWebhookEndpoint, DeleteWebhookEndpoint, RedeliverWebhook, RotateWebhookSecret,
     SetWebhookActive, SetWebhookEvents, list_webhooks,
 };
+use crate::components::resource::resource;
 use crate::error::AppError;
 use crate::model::enums::{DeliveryStatus, WebhookEventKind};
 use crate::model::webhooks::{
@@ -99,7 +100,7 @@ pub fn StaffWebhooksPage() -> impl IntoView {
         delete: ServerAction::<DeleteWebhookEndpoint>::new(),
         redeliver: ServerAction::<RedeliverWebhook>::new(),
     };
-    let list = Resource::new(move || actions.version(), |_| list_webhooks());
+    let list = resource(move || actions.version(), |_| list_webhooks());
     // The secret of the endpoint created or rotated last: shown once, never fetched again.
     let secret = move || {
         let created = actions.create.value().get().and_then(Result::ok);
