@@ -39,9 +39,13 @@ test("a customer promises to pay two invoices and gets a confirmation", async ({
     (await first.locator("td[data-label=Invoice]").textContent())!.trim(),
     (await second.locator("td[data-label=Invoice]").textContent())!.trim(),
   ];
+  const note = page.getByLabel("Note (optional)");
   await first.getByRole("checkbox").check();
+  await note.fill("Paying with Friday's check run.");
+  // Choosing another invoice keeps what was typed.
   await second.getByRole("checkbox").check();
   await expect(page.getByTestId("promise-selection")).toContainText("2 invoices chosen");
+  await expect(note).toHaveValue("Paying with Friday's check run.");
 
   const amount = page.getByLabel("Amount", { exact: true });
   await expect(amount).toHaveValue(expected.toFixed(2));
@@ -56,7 +60,6 @@ test("a customer promises to pay two invoices and gets a confirmation", async ({
   await date.fill(promised);
   await expect(page.locator("#promise-date-error")).toHaveText("");
   await expect(date).toHaveAttribute("aria-invalid", "false");
-  await page.getByLabel("Note (optional)").fill("Paying with Friday's check run.");
 
   await page.getByRole("button", { name: "Promise to pay" }).click();
   await expect(page.getByTestId("promise-recorded")).toBeVisible();

@@ -119,9 +119,11 @@ fn OverviewView(data: Overview) -> impl IntoView {
     };
     // The Pay and Promise panels' code is fetched with the first invoice chosen (see
     // `overview_forms`); until then, and on the server, the panels are their empty states.
+    // Set once: every `set` notifies, and rebuilding the panels would drop the amounts and
+    // the promise note already typed into them.
     let forms_wanted = RwSignal::new(false);
     let toggle = Callback::new(move |(id, on): (i64, bool)| {
-        if on {
+        if on && !forms_wanted.get_untracked() {
             forms_wanted.set(true);
         }
         selected.update(|ids| {
