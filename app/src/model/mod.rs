@@ -10,6 +10,7 @@ pub mod documents;
 pub mod enums;
 pub mod import;
 pub mod inbox;
+pub mod iso_day;
 pub mod messages;
 pub mod payments;
 pub mod portal;

@@ -52,7 +52,9 @@ pub struct OpenInvoice {
     pub id: i64,
     pub number: String,
     pub po_number: Option<String>,
+    #[serde(with = "super::iso_day")]
     pub issue_date: NaiveDate,
+    #[serde(with = "super::iso_day::option")]
     pub due_date: Option<NaiveDate>,
     pub total_minor: i64,
     pub open_minor: i64,
@@ -66,6 +68,7 @@ pub struct Overview {
     pub account_name: String,
     pub account_number: String,
     pub currency: String,
+    #[serde(with = "super::iso_day")]
     pub as_of: NaiveDate,
     /// Open invoices less open credits and unapplied payments.
     pub balance_minor: i64,
@@ -86,6 +89,7 @@ pub struct Overview {
 /// A payment as the overview lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentSummary {
+    #[serde(with = "super::iso_day")]
     pub received_on: NaiveDate,
     pub amount_minor: i64,
     pub method: PaymentChannel,
@@ -100,6 +104,7 @@ pub struct DisputeSummary {
     pub invoice: String,
     pub disputed_minor: i64,
     pub status: DisputeStatus,
+    #[serde(with = "super::iso_day")]
     pub opened_on: NaiveDate,
 }
 

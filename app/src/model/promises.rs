@@ -19,6 +19,7 @@ pub struct PromiseView {
     pub id: i64,
     pub amount_minor: i64,
     pub currency: String,
+    #[serde(with = "super::iso_day")]
     pub promised_date: NaiveDate,
     pub status: PromiseStatus,
     /// Numbers of the invoices the promise covers.
