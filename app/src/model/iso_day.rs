@@ -84,7 +84,7 @@ mod tests {
         let mut day = NaiveDate::from_ymd_opt(1999, 12, 25).unwrap_or_default();
         for _ in 0..2_000 {
             assert_eq!(parse(&day.to_string()), Some(day), "{day}");
-            day = day + chrono::Duration::days(1);
+            day += chrono::Duration::days(1);
         }
         for far in [
             NaiveDate::from_ymd_opt(-44, 3, 15),
