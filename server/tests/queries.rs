@@ -38,7 +38,11 @@ impl Counter {
         db.set_metric_callback(move |info| {
             count.fetch_add(1, Ordering::SeqCst);
             if show && let Ok(mut log) = log.lock() {
-                log.push(info.statement.sql.chars().take(160).collect());
+                log.push(format!(
+                    "{} {:?}",
+                    info.statement.sql.chars().take(160).collect::<String>(),
+                    info.statement.values
+                ));
             }
         });
     }

@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::import::{get_import_run, list_import_runs};
 use crate::api::staff::get_staff_me;
 use crate::components::focus::focus_later;
-use crate::components::resource::resource;
+use crate::components::resource::{Json, resource};
 use crate::components::staff_error::StaffError;
 use crate::error::AppError;
 use crate::model::enums::{ImportKind, ImportStatus, StaffRole};
@@ -173,12 +173,16 @@ async fn start_run(file: &web_sys::File, kind: ImportKind, dry_run: bool) -> Res
 #[component]
 pub fn StaffImportPage() -> impl IntoView {
     let me = resource(|| (), |_| get_staff_me());
+    // Made here, not in `ImportScreen`: a resource made inside the `Suspend` below would be
+    // made, and fetched, again each time the server renders it.
+    let list_version = RwSignal::new(0u32);
+    let runs = resource(move || list_version.get(), |_| list_import_runs());
     view! {
         <Title text="Import from the ERP" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me) => Either::Left(view! { <ImportScreen role=me.role /> }),
+                    Ok(me) => Either::Left(view! { <ImportScreen role=me.role list_version runs /> }),
                     Err(err) => Either::Right(view! { <StaffError err /> }),
                 }
             })}
@@ -200,12 +204,15 @@ struct Upload {
 }
 
 #[component]
-fn ImportScreen(role: StaffRole) -> impl IntoView {
+fn ImportScreen(
+    role: StaffRole,
+    /// Bumped to fetch `runs` again.
+    list_version: RwSignal<u32>,
+    runs: Resource<Result<Vec<ImportRunView>, AppError>, Json>,
+) -> impl IntoView {
     let can_import = role != StaffRole::Viewer;
     let query = use_query_map();
     let watched = Memo::new(move |_| query.read().get("run").and_then(|v| v.parse::<i64>().ok()));
-    let list_version = RwSignal::new(0u32);
-    let runs = resource(move || list_version.get(), |_| list_import_runs());
     let current = RwSignal::new(None::<ImportRunView>);
     let poll_error = RwSignal::new(None::<String>);
     let tick = RwSignal::new(0u32);
