@@ -26,7 +26,8 @@ use common::{now, router, session_for};
 /// The most statements any one page may run.
 const BUDGET: usize = 10;
 
-/// Statements run since the last `take`, and (with `SETTLE_SHOW_SQL` set) their text.
+/// Statements run since the last `take`, and (with `SETTLE_SHOW_SQL` set) their text and
+/// values.
 #[derive(Clone, Default)]
 struct Counter(Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>);
 
